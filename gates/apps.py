@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_default_policies(sender, **kwargs) -> None:
+    from django.db import transaction
+
+    from .defaults import policies_install
+
+    with transaction.atomic():
+        policies_install()
+
+
+class GatesConfig(AppConfig):
+    name = "gates"
+    verbose_name = "Gates and checks"
+
+    def ready(self) -> None:
+        # Installed after migrate and after test flushes; admin edits are never overwritten.
+        post_migrate.connect(_install_default_policies, sender=self)

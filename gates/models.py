@@ -1,0 +1,174 @@
+"""Gate policies (editable, versioned) and check runs with their results."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from projects.models import Project, ReviewRole
+
+
+class GateKind(models.TextChoices):
+    ADVANCE = "advance", "Advance N -> N+1"
+    ENTRY = "entry", "Entry review"
+    SWITCHBACK = "switchback", "Switchback"
+
+
+class GatePolicy(models.Model):
+    """The rules of one gate, edited by admins; each save publishes a new version.
+
+    ``key`` is ``"0-1"`` ... ``"8-9"``, ``"entry"`` or ``"switchback"``.
+    ``required_checks`` lists the checks this gate adds; an advance request needs
+    the checks of every gate up to and including its own (they are cumulative).
+    """
+
+    key = models.CharField(max_length=20, unique=True)
+    kind = models.CharField(max_length=12, choices=GateKind.choices)
+    from_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=200)
+    required_checks = models.JSONField(default=list, blank=True)
+    required_card_sections = models.JSONField(default=list, blank=True)
+    waiver_roles = models.ManyToManyField(ReviewRole, blank=True, related_name="+")
+    stale_approvals_on_new_commit = models.BooleanField(
+        default=True, help_text="A new commit on the request makes earlier approvals stale."
+    )
+    block_above_components = models.BooleanField(
+        default=False,
+        help_text="Refuse to advance above the level of a coupled component (else only warn).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "from_level", "key"]
+        verbose_name_plural = "gate policies"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.title}"
+
+
+class SlotScope(models.TextChoices):
+    ANY = "any", "Any team"
+    INDEPENDENT = "independent", "Independent (outside the owning team)"
+    OWNING_TEAM = "owning_team", "From the owning team"
+
+
+class GatePolicySlot(models.Model):
+    """``count`` sign-offs by holders of any one of ``roles``, within ``scope``."""
+
+    policy = models.ForeignKey(GatePolicy, on_delete=models.CASCADE, related_name="slots")
+    roles = models.ManyToManyField(ReviewRole, related_name="+")
+    count = models.PositiveSmallIntegerField(default=1)
+    scope = models.CharField(max_length=12, choices=SlotScope.choices, default=SlotScope.ANY)
+
+    class Meta:
+        ordering = ["policy", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.policy.key} slot x{self.count} ({self.scope})"
+
+
+class GatePolicyVersion(models.Model):
+    """An immutable copy of a policy; requests keep the version they were opened under."""
+
+    policy = models.ForeignKey(GatePolicy, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "number"], name="gatepolicyversion_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy.key} v{self.number}"
+
+
+class CheckOutcome(models.TextChoices):
+    PASS = "pass", "Pass"
+    WARN = "warn", "Warning"
+    FAIL = "fail", "Fail"
+    ERROR = "error", "Error"
+
+
+PASSING_OUTCOMES = (CheckOutcome.PASS, CheckOutcome.WARN)
+
+
+class CheckRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+CHECK_RUN_ACTIVE_STATES = (CheckRunStatus.QUEUED, CheckRunStatus.RUNNING)
+
+
+class CheckRun(models.Model):
+    """One evaluation of a set of checks against one commit of a project's repository."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="check_runs")
+    commit_sha = models.CharField(max_length=64, blank=True)
+    check_keys = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=CheckRunStatus.choices, default=CheckRunStatus.QUEUED
+    )
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["project", "commit_sha", "status"])]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.project} @ {self.commit_sha[:10]} ({self.status})"
+
+
+class CheckResult(models.Model):
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
+    check_key = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=5, choices=CheckOutcome.choices)
+    message = models.CharField(max_length=500)
+    evidence = models.JSONField(default=dict, blank=True)
+    fix = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "check_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "check_key"], name="checkresult_unique_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_key}: {self.outcome}"
+
+
+class ExternalCheckResult(models.Model):
+    """A result CI reported for a commit (tests, coverage, evaluation metrics)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="external_results")
+    commit_sha = models.CharField(max_length=64)
+    check_key = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=5, choices=CheckOutcome.choices)
+    message = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["project", "commit_sha", "check_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.check_key}@{self.commit_sha[:10]}: {self.outcome}"

@@ -1,0 +1,9 @@
+"""Signals gates sends so that higher layers (reviews) can react without being imported.
+
+``check_results_changed(project_id, commit_sha)`` fires after the commit of a
+transaction that completed a check run or stored a CI-reported result.
+"""
+
+from django.dispatch import Signal
+
+check_results_changed = Signal()

@@ -1,0 +1,1 @@
+"""Managers' portfolio dashboard: read-only selectors and views over everything else."""

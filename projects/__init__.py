@@ -1,0 +1,1 @@
+"""Teams, role grants, projects, MLTRL cards, the level catalog, permissions and audit."""

@@ -1,0 +1,296 @@
+"""Write services of the projects app: teams, memberships, role grants, projects, levels.
+
+Each service runs in one transaction, locks what it changes and writes an audit
+event in that transaction. Guardian permission rows are derived here from team
+membership and role grants; nothing else writes them (the admin calls these).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .audit import audit_record
+from .cards import card_snapshot
+from .levels import HIGHEST_LEVEL, LOWEST_LEVEL
+from .models import (
+    Membership,
+    MLTRLCard,
+    Project,
+    ProjectGroupObjectPermission,
+    ProjectStatus,
+    ReviewRole,
+    RoleGrant,
+    Team,
+)
+from .permissions import Action
+from .repo_urls import validate_repository_url
+
+# Which team group receives which project permission.
+OWNER_MEMBER_ACTIONS = (Action.VIEW, Action.CHANGE, Action.REQUEST_LEVEL_CHANGE)
+REVIEWER_TEAM_MEMBER_ACTIONS = (Action.VIEW,)
+REVIEWER_ACTIONS = (Action.VIEW, Action.SIGN_OFF, Action.WAIVE)
+
+
+# --- teams, memberships, roles -----------------------------------------------------
+
+
+@transaction.atomic
+def team_create(*, slug: str, name: str, description: str = "", actor: Any = None) -> Team:
+    members = Group.objects.create(name=f"team:{slug}:members")
+    reviewers = Group.objects.create(name=f"team:{slug}:reviewers")
+    team = Team.objects.create(
+        slug=slug,
+        name=name,
+        description=description,
+        members_group=members,
+        reviewers_group=reviewers,
+    )
+    audit_record(kind="team.created", actor=actor, payload={"team": slug, "name": name})
+    return team
+
+
+@transaction.atomic
+def membership_add(*, team: Team, user: Any, actor: Any = None) -> Membership:
+    membership, created = Membership.objects.get_or_create(team=team, user=user)
+    if created:
+        user.groups.add(team.members_group)
+        audit_record(
+            kind="membership.added",
+            actor=actor,
+            payload={"team": team.slug, "user": user.get_username()},
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, team: Team, user: Any, actor: Any = None) -> None:
+    """Remove a member and every role they held in that team."""
+    deleted, _ = Membership.objects.filter(team=team, user=user).delete()
+    if not deleted:
+        return
+    for grant in RoleGrant.objects.filter(team=team, user=user).select_related("role"):
+        _role_revoke(grant, actor)
+    user.groups.remove(team.members_group)
+    audit_record(
+        kind="membership.removed",
+        actor=actor,
+        payload={"team": team.slug, "user": user.get_username()},
+    )
+
+
+@transaction.atomic
+def role_grant(*, team: Team, user: Any, role: ReviewRole, actor: Any = None) -> RoleGrant:
+    """Give ``user`` the review role ``role`` in ``team``; the user must be a member."""
+    if not Membership.objects.filter(team=team, user=user).exists():
+        raise ValidationError(
+            f"{user.get_username()} is not a member of {team.name}; add them to the team first."
+        )
+    grant, created = RoleGrant.objects.get_or_create(
+        team=team, user=user, role=role, defaults={"granted_by": actor}
+    )
+    if created:
+        user.groups.add(team.reviewers_group)
+        audit_record(
+            kind="role.granted",
+            actor=actor,
+            payload={"team": team.slug, "user": user.get_username(), "role": role.key},
+        )
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, team: Team, user: Any, role: ReviewRole, actor: Any = None) -> None:
+    grant = RoleGrant.objects.filter(team=team, user=user, role=role).first()
+    if grant is not None:
+        _role_revoke(grant, actor)
+
+
+def _role_revoke(grant: RoleGrant, actor: Any) -> None:
+    team, user = grant.team, grant.user
+    grant.delete()
+    if not RoleGrant.objects.filter(team=team, user=user).exists():
+        user.groups.remove(team.reviewers_group)
+    audit_record(
+        kind="role.revoked",
+        actor=actor,
+        payload={"team": team.slug, "user": user.get_username(), "role": grant.role.key},
+    )
+
+
+# --- projects ----------------------------------------------------------------------
+
+
+def project_permissions_sync(project: Project) -> None:
+    """Make the project's group permission rows match its owning and reviewing teams."""
+    perms = {
+        p.codename: p.pk
+        for p in Permission.objects.filter(
+            content_type__app_label="projects", codename__in=[a.value for a in Action]
+        )
+    }
+    wanted: set[tuple[int, int]] = set()
+    owner = project.team
+    wanted |= {(owner.members_group_id, perms[a.value]) for a in OWNER_MEMBER_ACTIONS}
+    reviewing = [owner, *project.reviewer_teams.all()]
+    for team in reviewing:
+        wanted |= {(team.members_group_id, perms[a.value]) for a in REVIEWER_TEAM_MEMBER_ACTIONS}
+        wanted |= {(team.reviewers_group_id, perms[a.value]) for a in REVIEWER_ACTIONS}
+    existing = {
+        (row.group_id, row.permission_id): row.pk
+        for row in ProjectGroupObjectPermission.objects.filter(content_object=project)
+    }
+    stale = [pk for key, pk in existing.items() if key not in wanted]
+    ProjectGroupObjectPermission.objects.filter(pk__in=stale).delete()
+    ProjectGroupObjectPermission.objects.bulk_create(
+        ProjectGroupObjectPermission(content_object=project, group_id=group_id, permission_id=perm)
+        for group_id, perm in wanted - existing.keys()
+    )
+
+
+def _clean_repository(repository_url: str) -> str:
+    return validate_repository_url(repository_url) if repository_url else ""
+
+
+@transaction.atomic
+def project_create(
+    *,
+    team: Team,
+    slug: str,
+    name: str,
+    actor: Any = None,
+    description: str = "",
+    repository_url: str = "",
+    default_branch: str = "main",
+    reviewer_teams: Iterable[Team] = (),
+    components: Iterable[Project] = (),
+) -> Project:
+    """Register a project at level 0 (higher entry levels go through an entry review)."""
+    project = Project.objects.create(
+        team=team,
+        slug=slug,
+        name=name,
+        description=description,
+        repository_url=_clean_repository(repository_url),
+        default_branch=_clean_branch(default_branch),
+    )
+    project.reviewer_teams.set(reviewer_teams)
+    project.components.set(components)
+    MLTRLCard.objects.create(project=project)
+    project_permissions_sync(project)
+    audit_record(
+        kind="project.created",
+        actor=actor,
+        project=project,
+        payload={"team": team.slug, "level": project.level, "name": name},
+    )
+    card_snapshot(project=project, reason="created", actor=actor)
+    return project
+
+
+def _clean_branch(branch: str) -> str:
+    branch = (branch or "").strip()
+    if (
+        not branch
+        or branch.startswith("-")
+        or any(c in branch for c in " ~^:?*[\\\x7f")
+        or (".." in branch or any(ord(c) < 0x20 for c in branch))
+    ):
+        raise ValidationError(f"{branch!r} is not a valid branch name.")
+    return branch
+
+
+EDITABLE_FIELDS = {"name", "description", "repository_url", "default_branch", "status"}
+
+
+@transaction.atomic
+def project_update(
+    *,
+    project: Project,
+    actor: Any = None,
+    reviewer_teams: Iterable[Team] | None = None,
+    components: Iterable[Project] | None = None,
+    **fields: Any,
+) -> Project:
+    """Change descriptive fields, reviewer teams or coupled components, on the record."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if "repository_url" in fields:
+        fields["repository_url"] = _clean_repository(fields["repository_url"])
+    if "default_branch" in fields:
+        fields["default_branch"] = _clean_branch(fields["default_branch"])
+    if "status" in fields and fields["status"] not in ProjectStatus.values:
+        raise ValidationError(f"Unknown status {fields['status']!r}.")
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if getattr(project, name) != value:
+            changes[name] = {"from": getattr(project, name), "to": value}
+            setattr(project, name, value)
+    project.save()
+    if reviewer_teams is not None:
+        teams = list(reviewer_teams)
+        project.reviewer_teams.set(teams)
+        changes["reviewer_teams"] = sorted(t.slug for t in teams)
+        project_permissions_sync(project)
+    if components is not None:
+        parts = list(components)
+        if any(p.pk == project.pk for p in parts):
+            raise ValidationError("A project cannot be its own component.")
+        project.components.set(parts)
+        changes["components"] = sorted(p.slug for p in parts)
+    if changes:
+        audit_record(kind="project.updated", actor=actor, project=project, payload=changes)
+    return project
+
+
+def project_level_apply(
+    *,
+    project: Project,
+    to_level: int,
+    actor: Any,
+    reason: str,
+    request_id: int | None = None,
+    entry: bool = False,
+    debrief: dict | None = None,
+) -> Project:
+    """Set the level of a project locked by the caller's transaction, on the record.
+
+    Called by the review state machine when a gate holds; it has already checked
+    the workflow rules. ``entry`` also moves the entry level (an entry review).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("project_level_apply must run inside the caller's transaction.")
+    if not LOWEST_LEVEL <= to_level <= HIGHEST_LEVEL:
+        raise ValidationError(f"Level {to_level} is outside 0-9.")
+    from_level = project.level
+    project.level = to_level
+    if entry:
+        project.entry_level = to_level
+    project.save(update_fields=["level", "entry_level", "updated_at"])
+    if debrief:
+        card = MLTRLCard.objects.select_for_update().get(project=project)
+        card.debriefs = [
+            *card.debriefs,
+            {"from_level": from_level, "to_level": to_level, "request": request_id, **debrief},
+        ]
+        card.save(update_fields=["debriefs", "updated_at"])
+    audit_record(
+        kind="level.changed",
+        actor=actor,
+        project=project,
+        payload={
+            "from_level": from_level,
+            "to_level": to_level,
+            "entry": entry,
+            "request": request_id,
+            "reason": reason,
+        },
+    )
+    card_snapshot(project=project, reason=f"level {from_level} -> {to_level}", actor=actor)
+    return project

@@ -1,0 +1,1 @@
+"""Level-change requests, sign-offs, comments, waivers and the review state machine."""

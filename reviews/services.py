@@ -1,0 +1,467 @@
+"""Write services of the review workflow: open, sign off, resubmit, withdraw, pin, approve.
+
+Lock order is always project, then request (``_lock``), so concurrent sign-offs
+and openings serialise instead of deadlocking. Permission is checked inside the
+transaction, after the lock, and every change writes its audit event there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from gates.models import GateKind
+from gates.policies import requirements_resolve
+from gates.selectors import latest_completed_run
+from gates.services import clean_commit_sha
+from projects.audit import audit_record
+from projects.cards import DEBRIEF_FIELDS
+from projects.levels import HIGHEST_LEVEL
+from projects.models import AuditEvent, Project, ProjectStatus, RoleGrant
+from projects.permissions import Action, require
+from projects.services import project_level_apply
+
+from .evaluation import Approval, _fits, gate_evaluate, match_slots
+from .models import (
+    ACTIVE_STATES,
+    UNDER_REVIEW_STATES,
+    Comment,
+    Decision,
+    LevelChangeRequest,
+    RequestKind,
+    RequestState,
+    SignOff,
+    SwitchbackKind,
+)
+from .selectors import request_gate_facts, request_requirements, signoff_is_independent
+from .state_machine import Event, transition
+
+
+def _lock(request: LevelChangeRequest) -> tuple[LevelChangeRequest, Project]:
+    project = Project.objects.select_for_update().get(pk=request.project_id)
+    locked = (
+        LevelChangeRequest.objects.select_for_update().select_related("project").get(pk=request.pk)
+    )
+    locked.project = project
+    return locked, project
+
+
+def _clean_debrief(debrief: dict | None) -> dict:
+    debrief = {k: (v or "").strip() for k, v in (debrief or {}).items()}
+    allowed = {key for key, _ in DEBRIEF_FIELDS}
+    unknown = set(debrief) - allowed
+    if unknown:
+        raise ValidationError(
+            f"Unknown debrief fields: {', '.join(sorted(unknown))} "
+            f"(use {', '.join(sorted(allowed))})."
+        )
+    return {k: v for k, v in debrief.items() if v}
+
+
+def _check_level_rules(
+    project: Project, kind: str, to_level: int, switchback_kind: str, reason: str
+) -> None:
+    """The workflow rules of DESIGN.md section 2, each with the sentence users see."""
+    if project.status != ProjectStatus.ACTIVE:
+        raise ValidationError(
+            f"{project.name} is {project.get_status_display().lower()}; "
+            "only active projects change level."
+        )
+    if kind == RequestKind.ADVANCE:
+        if project.level >= HIGHEST_LEVEL:
+            raise ValidationError("Level 9 is the highest level; there is nothing to advance to.")
+        if to_level != project.level + 1:
+            raise ValidationError(
+                f"No skipping: {project.name} is at level {project.level}, so it can only "
+                f"advance to {project.level + 1}."
+            )
+    elif kind == RequestKind.SWITCHBACK:
+        if switchback_kind not in SwitchbackKind.values:
+            raise ValidationError(
+                f"Say which kind of switchback this is: {', '.join(SwitchbackKind.values)}."
+            )
+        if not reason:
+            raise ValidationError("A switchback needs a reason.")
+        if to_level >= project.level:
+            raise ValidationError(
+                f"A switchback goes down: {project.name} is at level {project.level}."
+            )
+        if to_level < project.entry_level:
+            raise ValidationError(
+                f"{project.name} entered at level {project.entry_level} and never passed "
+                f"through level {to_level}; a switchback can only go to a level it passed through."
+            )
+    elif kind == RequestKind.ENTRY:
+        never_moved = not AuditEvent.objects.filter(project=project, kind="level.changed").exists()
+        if project.level != 0 or project.entry_level != 0 or not never_moved:
+            raise ValidationError(
+                "An entry review registers a new project at a higher level; "
+                f"{project.name} has already moved through levels."
+            )
+        if not 1 <= to_level <= HIGHEST_LEVEL:
+            raise ValidationError("The entry level must be between 1 and 9.")
+        if not reason:
+            raise ValidationError(
+                "An entry review needs a reason (where the technology comes from)."
+            )
+    else:
+        raise ValidationError(f"Unknown request kind {kind!r}.")
+
+
+@transaction.atomic
+def request_open(
+    *,
+    project: Project,
+    requester: Any,
+    kind: str,
+    to_level: int,
+    reason: str = "",
+    switchback_kind: str = "",
+    debrief: dict | None = None,
+    commit_sha: str = "",
+    submit: bool = True,
+) -> LevelChangeRequest:
+    """Open (or draft) a level-change request under the gate's current policy."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    require(requester, Action.REQUEST_LEVEL_CHANGE, project)
+    reason = (reason or "").strip()
+    _check_level_rules(project, kind, to_level, switchback_kind, reason)
+    active = LevelChangeRequest.objects.filter(project=project, state__in=ACTIVE_STATES).first()
+    if active is not None:
+        raise ValidationError(
+            f"{project.name} already has request #{active.pk} under way "
+            f"({active.get_state_display().lower()}); finish or withdraw it first."
+        )
+    version, requirements = requirements_resolve(
+        kind=kind, from_level=project.level, to_level=to_level
+    )
+    try:
+        with transaction.atomic():
+            request = LevelChangeRequest.objects.create(
+                project=project,
+                kind=kind,
+                switchback_kind=switchback_kind if kind == RequestKind.SWITCHBACK else "",
+                from_level=project.level,
+                to_level=to_level,
+                requester=requester,
+                reason=reason,
+                debrief=_clean_debrief(debrief),
+                policy_version=version,
+                requirements=requirements.as_json(),
+                commit_sha=clean_commit_sha(commit_sha) if commit_sha else "",
+            )
+    except IntegrityError:
+        raise ValidationError(f"{project.name} already has a request under way.") from None
+    audit_record(
+        kind="request.created",
+        actor=requester,
+        project=project,
+        payload={
+            "request": request.pk,
+            "kind": kind,
+            "from_level": request.from_level,
+            "to_level": to_level,
+            "policy": f"{requirements.gate} v{requirements.policy_version}",
+        },
+    )
+    if submit:
+        transition(request, Event.SUBMIT, actor=requester)
+    return request
+
+
+@transaction.atomic
+def request_submit(*, request: LevelChangeRequest, actor: Any) -> LevelChangeRequest:
+    request, project = _lock(request)
+    _require_requester_side(actor, request, project)
+    transition(request, Event.SUBMIT, actor=actor)
+    _approve_if_gate_holds(request, actor=actor)
+    return request
+
+
+def _require_requester_side(actor: Any, request: LevelChangeRequest, project: Project) -> None:
+    if actor.pk != request.requester_id:
+        require(actor, Action.REQUEST_LEVEL_CHANGE, project)
+
+
+@transaction.atomic
+def request_withdraw(
+    *, request: LevelChangeRequest, actor: Any, reason: str = ""
+) -> LevelChangeRequest:
+    request, project = _lock(request)
+    _require_requester_side(actor, request, project)
+    return transition(request, Event.WITHDRAW, actor=actor, payload={"reason": reason})
+
+
+@transaction.atomic
+def request_resubmit(
+    *, request: LevelChangeRequest, actor: Any, comment: str = ""
+) -> LevelChangeRequest:
+    """The requester says the requested changes are done: back to open.
+
+    The outstanding request-changes sign-offs are retired (their tasks stay on
+    record); those reviewers' slots are empty again until they approve.
+    """
+    request, project = _lock(request)
+    _require_requester_side(actor, request, project)
+    retired = list(
+        SignOff.objects.filter(
+            request=request, active=True, decision=Decision.REQUEST_CHANGES
+        ).values_list("pk", flat=True)
+    )
+    transition(
+        request, Event.RESUBMIT, actor=actor, payload={"comment": comment, "retired": retired}
+    )
+    SignOff.objects.filter(pk__in=retired).update(active=False)
+    _approve_if_gate_holds(request, actor=actor)
+    return request
+
+
+def _eligible_grants(request: LevelChangeRequest, reviewer: Any) -> list[RoleGrant]:
+    teams = [request.project.team_id, *request.project.reviewer_teams.values_list("pk", flat=True)]
+    return list(
+        RoleGrant.objects.filter(user=reviewer, team_id__in=teams)
+        .select_related("role", "team")
+        .order_by("team_id", "role__key")
+    )
+
+
+def _choose_grant(
+    request: LevelChangeRequest,
+    reviewer: Any,
+    decision: str,
+    role_key: str | None,
+    team_slug: str | None,
+) -> tuple[RoleGrant, bool]:
+    """Pick the (role, team) the reviewer signs as; the one that fills most slot places."""
+    reqs = request_requirements(request)
+    owner_id = request.project.team_id
+    grants = _eligible_grants(request, reviewer)
+    if not grants:
+        raise PermissionDenied(
+            "You hold no review role in the owning or reviewing teams of this project."
+        )
+    if role_key:
+        grants = [g for g in grants if g.role.key == role_key]
+    if team_slug:
+        grants = [g for g in grants if g.team.slug == team_slug]
+    needed = sorted({r for slot in reqs.slots for r in slot.roles})
+    candidates = []
+    for grant in grants:
+        independent = signoff_is_independent(
+            project_team_id=owner_id, grant_team_id=grant.team_id, reviewer_id=reviewer.pk
+        )
+        probe = Approval(0, reviewer.get_username(), grant.role.key, grant.team_id, independent)
+        if any(_fits(probe, slot, owner_id) for slot in reqs.slots):
+            candidates.append((grant, independent, probe))
+    if not candidates:
+        asked = f" as {role_key}" if role_key else ""
+        raise ValidationError(
+            f"You cannot sign this gate{asked}: it needs "
+            + "; ".join(
+                f"{s.count} x {' or '.join(s.roles)} ({s.scope.replace('_', ' ')})"
+                for s in reqs.slots
+            )
+            + f". Roles it counts: {', '.join(needed)}."
+        )
+    if decision != Decision.APPROVE or len(candidates) == 1:
+        grant, independent, _ = candidates[0]
+        return grant, independent
+    facts = request_gate_facts(request)
+    others = [a for a in facts.approvals if a.reviewer != reviewer.get_username()]
+
+    def places_filled(probe: Approval) -> int:
+        return sum(len(f) for f in match_slots(reqs.slots, [*others, probe], owner_id))
+
+    grant, independent, _ = max(candidates, key=lambda c: places_filled(c[2]))
+    return grant, independent
+
+
+@transaction.atomic
+def signoff_record(
+    *,
+    request: LevelChangeRequest,
+    reviewer: Any,
+    decision: str,
+    role: str | None = None,
+    team: str | None = None,
+    comment: str = "",
+    tasks: Iterable[str] = (),
+    commit_sha: str = "",
+) -> SignOff:
+    """Record a reviewer's decision; approve the request at once if the gate now holds."""
+    request, project = _lock(request)
+    require(reviewer, Action.SIGN_OFF, project)
+    if request.state not in UNDER_REVIEW_STATES:
+        raise ValidationError(
+            f"Request #{request.pk} is {request.get_state_display().lower()}; "
+            "it takes no more sign-offs."
+        )
+    if reviewer.pk == request.requester_id:
+        raise PermissionDenied("You opened this request; someone else must sign it off.")
+    if decision not in Decision.values:
+        raise ValidationError(f"Unknown decision {decision!r}; use {', '.join(Decision.values)}.")
+    tasks = [t.strip() for t in tasks if t and t.strip()]
+    comment = (comment or "").strip()
+    if decision == Decision.REQUEST_CHANGES and not tasks:
+        raise ValidationError("Requesting changes needs at least one task (the remaining work).")
+    if decision == Decision.REJECT and not comment:
+        raise ValidationError("A rejection needs a comment saying why.")
+    seen_sha = clean_commit_sha(commit_sha) if commit_sha else request.commit_sha
+    if request.commit_sha and seen_sha != request.commit_sha:
+        raise ValidationError(
+            f"The request moved to commit {request.commit_sha[:10]} since you looked "
+            f"(you saw {seen_sha[:10]}); review the new commit."
+        )
+    grant, independent = _choose_grant(request, reviewer, decision, role, team)
+    previous = SignOff.objects.filter(request=request, reviewer=reviewer, active=True).first()
+    if (
+        previous is not None
+        and previous.decision == decision
+        and previous.role_id == grant.role_id
+        and previous.team_id == grant.team_id
+        and previous.commit_sha == seen_sha
+        and not previous.stale
+        and previous.comment == comment
+        and previous.tasks == tasks
+    ):
+        return previous  # a repeated submission (double click): nothing new to record
+    if previous is not None:
+        SignOff.objects.filter(pk=previous.pk).update(active=False)
+    run = latest_completed_run(project, seen_sha) if seen_sha else None
+    signoff = SignOff.objects.create(
+        request=request,
+        reviewer=reviewer,
+        role=grant.role,
+        team=grant.team,
+        independent=independent,
+        decision=decision,
+        comment=comment,
+        tasks=tasks,
+        commit_sha=seen_sha,
+        check_run=run,
+    )
+    audit_record(
+        kind="signoff.recorded",
+        actor=reviewer,
+        project=project,
+        payload={
+            "request": request.pk,
+            "signoff": signoff.pk,
+            "decision": decision,
+            "role": grant.role.key,
+            "team": grant.team.slug,
+            "independent": independent,
+            "commit": seen_sha,
+            "supersedes": previous.pk if previous else None,
+        },
+    )
+    if decision == Decision.REJECT:
+        transition(request, Event.REJECT, actor=reviewer, payload={"signoff": signoff.pk})
+    elif decision == Decision.REQUEST_CHANGES:
+        transition(request, Event.REQUEST_CHANGES, actor=reviewer, payload={"signoff": signoff.pk})
+    else:
+        if (
+            request.state == RequestState.CHANGES_REQUESTED
+            and not SignOff.objects.filter(
+                request=request, active=True, decision=Decision.REQUEST_CHANGES
+            ).exists()
+        ):
+            transition(request, Event.REOPEN, actor=reviewer, payload={"signoff": signoff.pk})
+        _approve_if_gate_holds(request, actor=reviewer)
+    return signoff
+
+
+def _approve_if_gate_holds(request: LevelChangeRequest, *, actor: Any) -> bool:
+    """On a locked, open request: approve and apply the level change if the gate holds."""
+    if request.state != RequestState.OPEN:
+        return False
+    verdict = gate_evaluate(request_gate_facts(request))
+    if not verdict.approved:
+        return False
+    transition(
+        request,
+        Event.APPROVE,
+        actor=actor,
+        payload={"warnings": list(verdict.warnings), "commit": request.commit_sha},
+    )
+    project_level_apply(
+        project=request.project,
+        to_level=request.to_level,
+        actor=actor,
+        reason=f"request #{request.pk} ({request.kind}) approved",
+        request_id=request.pk,
+        entry=request.kind == GateKind.ENTRY,
+        debrief=request.debrief,
+    )
+    return True
+
+
+@transaction.atomic
+def request_reevaluate(*, request: LevelChangeRequest, actor: Any = None) -> bool:
+    """Approve the request if its gate now holds (after checks, waivers, card edits)."""
+    request, _ = _lock(request)
+    return _approve_if_gate_holds(request, actor=actor)
+
+
+@transaction.atomic
+def request_pin_commit(
+    *, request: LevelChangeRequest, commit_sha: str, actor: Any = None
+) -> LevelChangeRequest:
+    """Pin a new commit; earlier approvals become stale when the policy says so."""
+    sha = clean_commit_sha(commit_sha)
+    request, project = _lock(request)
+    if request.state not in ACTIVE_STATES:
+        raise ValidationError(
+            f"Request #{request.pk} is {request.get_state_display().lower()}; "
+            "its commit can no longer change."
+        )
+    if actor is not None:
+        _require_requester_side(actor, request, project)
+    if request.commit_sha == sha:
+        return request
+    previous = request.commit_sha
+    request.commit_sha = sha
+    request.save(update_fields=["commit_sha", "updated_at"])
+    staled: list[int] = []
+    if previous and request_requirements(request).stale_approvals_on_new_commit:
+        staled = list(
+            SignOff.objects.filter(
+                request=request, active=True, stale=False, decision=Decision.APPROVE
+            )
+            .exclude(commit_sha=sha)
+            .values_list("pk", flat=True)
+        )
+        SignOff.objects.filter(pk__in=staled).update(stale=True)
+    audit_record(
+        kind="request.commit_pinned",
+        actor=actor,
+        project=project,
+        payload={"request": request.pk, "from": previous, "to": sha, "stale_signoffs": staled},
+    )
+    _approve_if_gate_holds(request, actor=actor)
+    return request
+
+
+def requests_reevaluate_for_commit(*, project_id: int, commit_sha: str) -> list[int]:
+    """Re-evaluate every request under review on this commit; return those approved."""
+    approved = []
+    pending = LevelChangeRequest.objects.filter(
+        project_id=project_id, commit_sha=commit_sha, state=RequestState.OPEN
+    )
+    for request in pending:
+        if request_reevaluate(request=request):
+            approved.append(request.pk)
+    return approved
+
+
+@transaction.atomic
+def comment_add(*, request: LevelChangeRequest, author: Any, body: str) -> Comment:
+    """Anyone who can see the project may comment on its requests."""
+    require(author, Action.VIEW, request.project)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("A comment cannot be empty.")
+    return Comment.objects.create(request=request, author=author, body=body)

@@ -1,0 +1,130 @@
+"""Waivers: a role the gate names accepts a failing check for a while, on the record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from gates.models import GateKind
+from gates.policies import requirements_resolve
+from projects.audit import audit_record
+from projects.levels import HIGHEST_LEVEL
+from projects.models import Project, RoleGrant
+from projects.permissions import Action, require
+
+from .models import ACTIVE_STATES, LevelChangeRequest, Waiver
+from .selectors import request_requirements
+from .services import _approve_if_gate_holds
+
+MAX_WAIVER_DAYS = 366
+
+
+def _waiver_context(project: Project) -> tuple[LevelChangeRequest | None, tuple[str, ...]]:
+    """The request under way (if any) and the roles allowed to waive for it."""
+    active = (
+        LevelChangeRequest.objects.select_for_update()
+        .filter(project=project, state__in=ACTIVE_STATES)
+        .first()
+    )
+    if active is not None:
+        return active, request_requirements(active).waiver_roles
+    if project.level >= HIGHEST_LEVEL:
+        return None, requirements_resolve(
+            kind=GateKind.ADVANCE, from_level=project.level - 1, to_level=project.level
+        )[1].waiver_roles
+    return None, requirements_resolve(
+        kind=GateKind.ADVANCE, from_level=project.level, to_level=project.level + 1
+    )[1].waiver_roles
+
+
+@transaction.atomic
+def waiver_grant(
+    *,
+    project: Project,
+    check_key: str,
+    actor: Any,
+    reason: str,
+    expires_at: datetime,
+    role: str | None = None,
+) -> Waiver:
+    """Waive ``check_key`` on ``project`` until ``expires_at``; re-evaluate the open request."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    require(actor, Action.WAIVE, project)
+    reason = (reason or "").strip()
+    if not check_key:
+        raise ValidationError("Name the check to waive.")
+    if not reason:
+        raise ValidationError("A waiver needs a reason.")
+    now = timezone.now()
+    if expires_at <= now:
+        raise ValidationError("A waiver's expiry date must be in the future.")
+    if expires_at > now + timedelta(days=MAX_WAIVER_DAYS):
+        raise ValidationError(f"A waiver may last at most {MAX_WAIVER_DAYS} days.")
+    request, allowed_roles = _waiver_context(project)
+    if request is not None and actor.pk == request.requester_id:
+        raise PermissionDenied(
+            "You opened the request under way; someone else must waive its checks."
+        )
+    if request is not None and check_key not in request_requirements(request).required_checks:
+        raise ValidationError(f"Request #{request.pk} does not require the check {check_key!r}.")
+    teams = [project.team_id, *project.reviewer_teams.values_list("pk", flat=True)]
+    held = RoleGrant.objects.filter(
+        user=actor, team_id__in=teams, role__key__in=allowed_roles
+    ).select_related("role")
+    if role:
+        held = held.filter(role__key=role)
+    grant = held.order_by("role__key").first()
+    if grant is None:
+        raise PermissionDenied(
+            "Waivers at this gate can be granted by: "
+            + (", ".join(allowed_roles) or "nobody (the policy names no waiver role)")
+            + "."
+        )
+    waiver = Waiver.objects.create(
+        project=project,
+        check_key=check_key,
+        request=request,
+        granted_by=actor,
+        role=grant.role,
+        reason=reason,
+        expires_at=expires_at,
+    )
+    audit_record(
+        kind="waiver.granted",
+        actor=actor,
+        project=project,
+        payload={
+            "waiver": waiver.pk,
+            "check": check_key,
+            "role": grant.role.key,
+            "expires_at": expires_at.isoformat(),
+            "request": request.pk if request else None,
+        },
+    )
+    if request is not None:
+        request.project = project
+        _approve_if_gate_holds(request, actor=actor)
+    return waiver
+
+
+@transaction.atomic
+def waiver_revoke(*, waiver: Waiver, actor: Any) -> Waiver:
+    project = Project.objects.select_for_update().get(pk=waiver.project_id)
+    require(actor, Action.WAIVE, project)
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if waiver.revoked_at is not None:
+        raise ValidationError("This waiver was already revoked.")
+    waiver.revoked_at = timezone.now()
+    waiver.revoked_by = actor
+    waiver.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record(
+        kind="waiver.revoked",
+        actor=actor,
+        project=project,
+        payload={"waiver": waiver.pk, "check": waiver.check_key},
+    )
+    return waiver
