@@ -1,0 +1,55 @@
+"""Shared fixtures: a small organisation built per test, and real-server detection.
+
+Tests marked ``postgres``, ``redis``, ``worker`` or ``browser`` skip with a
+reason on a bare laptop. With ``MLTRL_REQUIRE_SERVICES=1`` (set by ``.ci/run``)
+such a skip is turned into a failure, so CI cannot go green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from .org import Org, build_org
+
+SERVICE_MARKERS = ("postgres", "redis", "worker", "browser")
+REQUIRE_SERVICES = os.environ.get("MLTRL_REQUIRE_SERVICES", "") == "1"
+
+
+def _on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("postgres") and not _on_postgres():
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+            )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        REQUIRE_SERVICES
+        and report.skipped
+        and any(item.get_closest_marker(m) for m in SERVICE_MARKERS)
+    ):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"MLTRL_REQUIRE_SERVICES=1 but this test skipped: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def org(db) -> Org:
+    """Teams research / engineering / product / ethics-ops, their people, one project."""
+    return build_org()
