@@ -110,25 +110,70 @@ class CheckRunStatus(models.TextChoices):
 
 
 CHECK_RUN_ACTIVE_STATES = (CheckRunStatus.QUEUED, CheckRunStatus.RUNNING)
+CHECK_RUN_FINAL_STATES = (
+    CheckRunStatus.SUCCEEDED,
+    CheckRunStatus.FAILED,
+    CheckRunStatus.CANCELLED,
+)
+
+
+class RunTrigger(models.TextChoices):
+    REQUEST = "request", "Request opened"
+    RERUN = "rerun", "Re-run asked"
+    PUSH = "push", "CI reported a push"
+    SCHEDULE = "schedule", "Scheduled monitoring"
+    MANUAL = "manual", "Manual"
 
 
 class CheckRun(models.Model):
-    """One evaluation of a set of checks against one commit of a project's repository."""
+    """One evaluation of the check catalog against one commit of a project's repository.
+
+    A run is created queued, possibly before its commit is known (``commit_sha``
+    blank: the worker resolves ``ref``). There is at most one live run per
+    (project, commit, check set): a second ask for the same commit reuses it,
+    and a run whose resolved commit was already checked ends ``cancelled`` with
+    ``duplicate_of`` pointing at the run that holds the results.
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="check_runs")
+    ref = models.CharField(max_length=200, blank=True)
     commit_sha = models.CharField(max_length=64, blank=True)
+    check_set = models.CharField(max_length=32, blank=True)
+    trigger = models.CharField(max_length=10, choices=RunTrigger.choices, default=RunTrigger.MANUAL)
+    request_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The level-change request that asked for this run."
+    )
     check_keys = models.JSONField(default=list)
     status = models.CharField(
         max_length=10, choices=CheckRunStatus.choices, default=CheckRunStatus.QUEUED
     )
     message = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=32, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["project", "commit_sha", "status"])]
+        indexes = [
+            models.Index(fields=["project", "commit_sha", "status"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "commit_sha", "check_set"],
+                condition=~models.Q(commit_sha="") & ~models.Q(status="cancelled"),
+                name="checkrun_one_live_per_commit_and_set",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"run {self.pk} of {self.project} @ {self.commit_sha[:10]} ({self.status})"

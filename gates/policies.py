@@ -136,9 +136,7 @@ def requirements_resolve(
     versions: dict[str, int] = {}
     if kind != GateKind.SWITCHBACK:
         for level in range(to_level):
-            step = GatePolicy.objects.filter(key=advance_key(level)).first()
-            if step is None:
-                continue
+            step = _policy(advance_key(level))
             step_version = policy_current_version(step)
             versions[step.key] = step_version.number
             checks += [c for c in step_version.snapshot["required_checks"] if c not in checks]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -51,15 +51,31 @@ def resolve_host(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
-def _validate_file_url(path: str) -> str:
+def branch_name_problem(name: str) -> str | None:
+    """Why ``name`` is not an acceptable branch name (git's rules, and never option-like)."""
+    if not name:
+        return "'' is not a valid branch name: a branch name is required."
+    bad = (
+        name.startswith(("-", "/", "."))
+        or name.endswith(("/", ".", ".lock"))
+        or name == "@"
+        or any(part in name for part in ("..", "//", "@{", "/."))
+        or any(c in name for c in " ~^:?*[\\\x7f")
+        or any(ord(c) < 0x20 for c in name)
+    )
+    return f"{name!r} is not a valid branch name." if bad else None
+
+
+def _validate_file_url(raw_path: str) -> str:
     root = settings.MLTRL_GIT_FILE_ROOT
     if not root:
         raise _refuse("file:// repository URLs are not allowed on this server.")
     resolved_root = Path(root).resolve()
-    candidate = Path(path).resolve()
+    # git percent-decodes file URLs (%2e%2e is ".."), so check the decoded path.
+    candidate = Path(unquote(raw_path)).resolve()
     if candidate != resolved_root and resolved_root not in candidate.parents:
         raise _refuse(f"file:// repository URLs must point inside {resolved_root}.")
-    return f"file://{candidate}"
+    return f"file://{quote(str(candidate))}"
 
 
 def validate_repository_url(url: str, *, resolve: bool = True) -> str:
@@ -92,6 +108,8 @@ def validate_repository_url(url: str, *, resolve: bool = True) -> str:
     host = parts.hostname
     if not host:
         raise _refuse("The repository URL names no host.")
+    if host.startswith("-") or (parts.username or "").startswith("-"):
+        raise _refuse("A host or user name in the URL may not start with '-'.")
     try:
         port = parts.port or DEFAULT_PORTS.get(scheme, 443)
     except ValueError:

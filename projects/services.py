@@ -28,7 +28,7 @@ from .models import (
     Team,
 )
 from .permissions import Action
-from .repo_urls import validate_repository_url
+from .repo_urls import branch_name_problem, validate_repository_url
 
 # Which team group receives which project permission.
 OWNER_MEMBER_ACTIONS = (Action.VIEW, Action.CHANGE, Action.REQUEST_LEVEL_CHANGE)
@@ -194,13 +194,9 @@ def project_create(
 
 def _clean_branch(branch: str) -> str:
     branch = (branch or "").strip()
-    if (
-        not branch
-        or branch.startswith("-")
-        or any(c in branch for c in " ~^:?*[\\\x7f")
-        or (".." in branch or any(ord(c) < 0x20 for c in branch))
-    ):
-        raise ValidationError(f"{branch!r} is not a valid branch name.")
+    problem = branch_name_problem(branch)
+    if problem:
+        raise ValidationError(problem)
     return branch
 
 
@@ -294,3 +290,19 @@ def project_level_apply(
     )
     card_snapshot(project=project, reason=f"level {from_level} -> {to_level}", actor=actor)
     return project
+
+
+def project_evidence_set(*, project: Project, level: int, commit_sha: str) -> None:
+    """Store the evidence level of a project locked by the caller; audit when it moves."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("project_evidence_set must run inside the caller's transaction.")
+    if project.evidence_level == level:
+        return
+    previous = project.evidence_level
+    project.evidence_level = level
+    project.save(update_fields=["evidence_level", "updated_at"])
+    audit_record(
+        kind="evidence.changed",
+        project=project,
+        payload={"from_level": previous, "to_level": level, "commit": commit_sha},
+    )

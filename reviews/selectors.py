@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gates.policies import Requirements
 from gates.selectors import check_statuses
-from projects.models import Membership, MLTRLCard
+from projects.models import Membership, MLTRLCard, RoleGrant
 from projects.permissions import Action, projects_for
 
 from .evaluation import Approval, ChangeRequest, GateFacts, GateVerdict, gate_evaluate
@@ -46,10 +46,18 @@ def request_gate_facts(
     active = list(
         SignOff.objects.filter(request=request, active=True).select_related("reviewer", "role")
     )
+    held = set(
+        RoleGrant.objects.filter(user_id__in={s.reviewer_id for s in active}).values_list(
+            "user_id", "role_id", "team_id"
+        )
+    )
+    # An approval counts while its reviewer still holds that role in that team.
     approvals = [
         Approval(s.pk, s.reviewer.get_username(), s.role.key, s.team_id, s.independent)
         for s in active
-        if s.decision == Decision.APPROVE and not s.stale
+        if s.decision == Decision.APPROVE
+        and not s.stale
+        and (s.reviewer_id, s.role_id, s.team_id) in held
     ]
     changes = [
         ChangeRequest(s.reviewer.get_username(), tuple(s.tasks))

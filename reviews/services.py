@@ -13,8 +13,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from gates.models import GateKind
+from gates.models import GateKind, RunTrigger
 from gates.policies import requirements_resolve
+from gates.runs import check_run_request
 from gates.selectors import latest_completed_run
 from gates.services import clean_commit_sha
 from projects.audit import audit_record
@@ -50,7 +51,13 @@ def _lock(request: LevelChangeRequest) -> tuple[LevelChangeRequest, Project]:
 
 
 def _clean_debrief(debrief: dict | None) -> dict:
-    debrief = {k: (v or "").strip() for k, v in (debrief or {}).items()}
+    if debrief is None:
+        return {}
+    if not isinstance(debrief, dict) or not all(
+        isinstance(v, str | None) for v in debrief.values()
+    ):
+        raise ValidationError("A debrief is a set of text fields.")
+    debrief = {k: (v or "").strip() for k, v in debrief.items()}
     allowed = {key for key, _ in DEBRIEF_FIELDS}
     unknown = set(debrief) - allowed
     if unknown:
@@ -61,15 +68,19 @@ def _clean_debrief(debrief: dict | None) -> dict:
     return {k: v for k, v in debrief.items() if v}
 
 
-def _check_level_rules(
-    project: Project, kind: str, to_level: int, switchback_kind: str, reason: str
-) -> None:
-    """The workflow rules of DESIGN.md section 2, each with the sentence users see."""
+def _require_active(project: Project) -> None:
     if project.status != ProjectStatus.ACTIVE:
         raise ValidationError(
             f"{project.name} is {project.get_status_display().lower()}; "
             "only active projects change level."
         )
+
+
+def _check_level_rules(
+    project: Project, kind: str, to_level: int, switchback_kind: str, reason: str
+) -> None:
+    """The workflow rules of DESIGN.md section 2, each with the sentence users see."""
+    _require_active(project)
     if kind == RequestKind.ADVANCE:
         if project.level >= HIGHEST_LEVEL:
             raise ValidationError("Level 9 is the highest level; there is nothing to advance to.")
@@ -169,6 +180,37 @@ def request_open(
     )
     if submit:
         transition(request, Event.SUBMIT, actor=requester)
+        _checks_queue(request, RunTrigger.REQUEST, actor=requester)
+        _approve_if_gate_holds(request, actor=requester)
+    return request
+
+
+def _checks_queue(request: LevelChangeRequest, trigger: str, *, actor: Any) -> None:
+    """Queue the checks this request needs: its pinned commit, or the branch head."""
+    if request.kind == RequestKind.SWITCHBACK or not request_requirements(request).required_checks:
+        return
+    check_run_request(
+        project=request.project,
+        trigger=trigger,
+        commit_sha=request.commit_sha,
+        request_id=request.pk,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def request_checks_rerun(*, request: LevelChangeRequest, actor: Any) -> LevelChangeRequest:
+    """Fetch the branch again and re-run the checks (a new head re-pins the request)."""
+    request, project = _lock(request)
+    _require_requester_side(actor, request, project)
+    if request.state not in UNDER_REVIEW_STATES:
+        raise ValidationError(
+            f"Request #{request.pk} is {request.get_state_display().lower()}; "
+            "its checks can no longer be re-run."
+        )
+    if not project.repository_url:
+        raise ValidationError("Link a repository to this project so its checks can run.")
+    check_run_request(project=project, trigger=RunTrigger.RERUN, request_id=request.pk, actor=actor)
     return request
 
 
@@ -177,6 +219,7 @@ def request_submit(*, request: LevelChangeRequest, actor: Any) -> LevelChangeReq
     request, project = _lock(request)
     _require_requester_side(actor, request, project)
     transition(request, Event.SUBMIT, actor=actor)
+    _checks_queue(request, RunTrigger.REQUEST, actor=actor)
     _approve_if_gate_holds(request, actor=actor)
     return request
 
@@ -294,11 +337,16 @@ def signoff_record(
     """Record a reviewer's decision; approve the request at once if the gate now holds."""
     request, project = _lock(request)
     require(reviewer, Action.SIGN_OFF, project)
+    if request.state == RequestState.DRAFT:
+        raise ValidationError(
+            f"Request #{request.pk} is a draft; it takes sign-offs once it is submitted."
+        )
     if request.state not in UNDER_REVIEW_STATES:
         raise ValidationError(
             f"Request #{request.pk} is {request.get_state_display().lower()}; "
             "it takes no more sign-offs."
         )
+    _require_active(project)
     if reviewer.pk == request.requester_id:
         raise PermissionDenied("You opened this request; someone else must sign it off.")
     if decision not in Decision.values:
@@ -375,8 +423,12 @@ def signoff_record(
 
 
 def _approve_if_gate_holds(request: LevelChangeRequest, *, actor: Any) -> bool:
-    """On a locked, open request: approve and apply the level change if the gate holds."""
-    if request.state != RequestState.OPEN:
+    """On a locked, open request: approve and apply the level change if the gate holds.
+
+    A paused or retired project keeps its request open: nothing changes level
+    until it is active again.
+    """
+    if request.state != RequestState.OPEN or request.project.status != ProjectStatus.ACTIVE:
         return False
     verdict = gate_evaluate(request_gate_facts(request))
     if not verdict.approved:
@@ -426,7 +478,8 @@ def request_pin_commit(
     request.commit_sha = sha
     request.save(update_fields=["commit_sha", "updated_at"])
     staled: list[int] = []
-    if previous and request_requirements(request).stale_approvals_on_new_commit:
+    if request_requirements(request).stale_approvals_on_new_commit:
+        # Also approvals given before any commit was pinned: nobody saw this one.
         staled = list(
             SignOff.objects.filter(
                 request=request, active=True, stale=False, decision=Decision.APPROVE
@@ -441,8 +494,20 @@ def request_pin_commit(
         project=project,
         payload={"request": request.pk, "from": previous, "to": sha, "stale_signoffs": staled},
     )
+    if request.state in UNDER_REVIEW_STATES:
+        _checks_queue(request, RunTrigger.RERUN, actor=actor)
     _approve_if_gate_holds(request, actor=actor)
     return request
+
+
+def request_follow_commit(*, project_id: int, commit_sha: str) -> LevelChangeRequest | None:
+    """A run found a new head on the project's branch: re-pin its request under review."""
+    request = LevelChangeRequest.objects.filter(
+        project_id=project_id, state__in=UNDER_REVIEW_STATES
+    ).first()
+    if request is None or request.commit_sha == commit_sha:
+        return request
+    return request_pin_commit(request=request, commit_sha=commit_sha, actor=None)
 
 
 def requests_reevaluate_for_commit(*, project_id: int, commit_sha: str) -> list[int]:

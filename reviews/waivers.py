@@ -118,6 +118,16 @@ def waiver_revoke(*, waiver: Waiver, actor: Any) -> Waiver:
     waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
     if waiver.revoked_at is not None:
         raise ValidationError("This waiver was already revoked.")
+    if actor.pk != waiver.granted_by_id:
+        _, allowed_roles = _waiver_context(project)
+        teams = [project.team_id, *project.reviewer_teams.values_list("pk", flat=True)]
+        if not RoleGrant.objects.filter(
+            user=actor, team_id__in=teams, role__key__in=allowed_roles
+        ).exists():
+            raise PermissionDenied(
+                "Only the person who granted this waiver, or a holder of a role that may "
+                "waive at this gate (" + (", ".join(allowed_roles) or "none") + "), can revoke it."
+            )
     waiver.revoked_at = timezone.now()
     waiver.revoked_by = actor
     waiver.save(update_fields=["revoked_at", "revoked_by"])

@@ -53,3 +53,17 @@ def _fast_hasher(settings):
 def org(db) -> Org:
     """Teams research / engineering / product / ethics-ops, their people, one project."""
     return build_org()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks in-process; tests marked ``worker`` use a real worker."""
+    from mltrl_site.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

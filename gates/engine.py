@@ -1,0 +1,343 @@
+"""Executing a check run in a worker: claim, fetch, resolve, check, finish.
+
+Expect every delivery to happen twice: the run is claimed with a compare-and-
+swap under a row lock; a run held by a live worker is left alone, one held by
+a dead worker (stale heartbeat, or a local pid that no longer exists) is taken
+over. Results are upserted per (run, check), so a redelivered run ends once
+with exactly one set of results. Every failure ends the run in a defined state
+with a message the researcher can act on; the worker itself never crashes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from . import checks as _catalog  # noqa: F401  (registers every check)
+from .checks.base import CheckContext, CheckOutput, errored, repository_checks
+from .checks.config import CONFIG_PATH, ConfigError, config_parse
+from .evidence import project_evidence_update
+from .git import GitError, Mirror
+from .models import CHECK_RUN_FINAL_STATES, CheckResult, CheckRun, CheckRunStatus
+from .signals import check_results_changed, commit_resolved
+
+logger = logging.getLogger(__name__)
+
+BUSY = "busy"
+
+
+class TransientRunError(Exception):
+    """A network-like failure worth retrying; the run was put back in the queue."""
+
+    def __init__(self, error: GitError):
+        super().__init__(error.message)
+        self.error = error
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_dead(run: CheckRun) -> bool:
+    timeout = timedelta(seconds=settings.MLTRL_RUN_HEARTBEAT_TIMEOUT_S)
+    if run.heartbeat_at is None or timezone.now() - run.heartbeat_at > timeout:
+        return True
+    host, _, pid = run.claimed_by.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False
+
+
+def _claim(run_id: int, worker: str) -> CheckRun | str | None:
+    with transaction.atomic():
+        run = CheckRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status in CHECK_RUN_FINAL_STATES:
+            return None
+        if run.status == CheckRunStatus.RUNNING and not _holder_is_dead(run):
+            return BUSY
+        run.attempts += 1
+        now = timezone.now()
+        if run.attempts > settings.MLTRL_RUN_MAX_ATTEMPTS:
+            run.status = CheckRunStatus.FAILED
+            run.error_kind = "gave_up"
+            run.message = (
+                f"The check run was started {run.attempts - 1} times without finishing "
+                "(its worker stopped each time); it was given up. Re-run it, and tell an "
+                "administrator if it happens again."
+            )
+            run.finished_at = now
+            run.save()
+            return None
+        run.status = CheckRunStatus.RUNNING
+        run.claimed_by = worker
+        run.heartbeat_at = now
+        run.started_at = run.started_at or now
+        run.save()
+        return run
+
+
+class _Heartbeat(threading.Thread):
+    """Refreshes the run's heartbeat; notices when the run was cancelled or taken over."""
+
+    def __init__(self, run_id: int, worker: str):
+        super().__init__(daemon=True, name=f"heartbeat-{run_id}")
+        self.run_id, self.worker = run_id, worker
+        self.stopped = threading.Event()
+        self.lost = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(settings.MLTRL_RUN_HEARTBEAT_S):
+                alive = CheckRun.objects.filter(
+                    pk=self.run_id, claimed_by=self.worker, status=CheckRunStatus.RUNNING
+                ).update(heartbeat_at=timezone.now())
+                if not alive:
+                    self.lost.set()
+                    return
+        finally:
+            connection.close()
+
+
+def _still_mine(run: CheckRun, worker: str) -> bool:
+    return CheckRun.objects.filter(
+        pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING
+    ).exists()
+
+
+def _finish(run: CheckRun, worker: str, status: str, message: str, kind: str = "") -> bool:
+    """End a run we still hold; announce results after commit. False if we lost it."""
+    with transaction.atomic():
+        updated = CheckRun.objects.filter(
+            pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING
+        ).update(status=status, message=message, error_kind=kind, finished_at=timezone.now())
+        if updated and status == CheckRunStatus.SUCCEEDED:
+            project_id, sha = run.project_id, run.commit_sha
+            transaction.on_commit(lambda: _announce(project_id, sha, run.pk))
+    return bool(updated)
+
+
+def _announce(project_id: int, sha: str, run_id: int) -> None:
+    project_evidence_update(project_id=project_id, commit_sha=sha, run_id=run_id)
+    check_results_changed.send(sender=CheckRun, project_id=project_id, commit_sha=sha)
+
+
+def _release(run: CheckRun, worker: str, error: GitError) -> None:
+    """Put a run back in the queue after a transient failure (the task retries it)."""
+    CheckRun.objects.filter(pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING).update(
+        status=CheckRunStatus.QUEUED, claimed_by="", message=error.message, error_kind=error.kind
+    )
+
+
+def _adopt_commit(run: CheckRun, sha: str) -> CheckRun:
+    """Give the run its resolved commit, or point it at the run that already has it.
+
+    Returns the run that holds (or will hold) the results for ``sha``.
+    """
+    with transaction.atomic():
+        existing = (
+            CheckRun.objects.select_for_update()
+            .filter(project_id=run.project_id, commit_sha=sha, check_set=run.check_set)
+            .exclude(status=CheckRunStatus.CANCELLED)
+            .exclude(pk=run.pk)
+            .first()
+        )
+        if existing is not None and existing.status == CheckRunStatus.FAILED:
+            existing.status = CheckRunStatus.CANCELLED
+            existing.message = f"Checked again in run {run.pk}."
+            existing.save(update_fields=["status", "message"])
+            existing = None
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    CheckRun.objects.filter(pk=run.pk).update(commit_sha=sha)
+            except IntegrityError:  # another worker adopted the same commit first
+                return _adopt_commit(run, sha)
+            run.commit_sha = sha
+            holder = run
+        else:
+            CheckRun.objects.filter(pk=run.pk).update(
+                status=CheckRunStatus.CANCELLED,
+                commit_sha=sha,
+                duplicate_of=existing,
+                finished_at=timezone.now(),
+                message=f"Commit {sha[:10]} is already checked in run {existing.pk}; "
+                "its results are used.",
+            )
+            holder = existing
+        newer = (
+            CheckRun.objects.filter(project_id=run.project_id, pk__gt=run.pk)
+            .exclude(commit_sha="")
+            .exists()
+        )
+        if not newer:  # an older run resolving late must not re-pin backwards
+            project_id, request_id = run.project_id, run.request_id
+            transaction.on_commit(
+                lambda: commit_resolved.send(
+                    sender=CheckRun, project_id=project_id, commit_sha=sha, request_id=request_id
+                )
+            )
+    return holder
+
+
+def _run_one(check, context: CheckContext) -> CheckOutput:
+    try:
+        return check.run(context)
+    except GitError as exc:
+        return errored(f"The check could not read the repository: {exc.message}")
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:
+        logger.exception("check %s crashed", check.key)
+        return errored(
+            f"The check {check.key} crashed on this repository; this is a bug in mltrl.",
+            "Tell the administrators; the other checks are not affected.",
+        )
+
+
+def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
+    project = run.project
+    mirror = Mirror(f"project-{project.pk}", project.repository_url)
+    branch = run.ref or project.default_branch
+    if run.commit_sha:
+        sha = run.commit_sha
+        if not mirror.has_commit(sha):
+            mirror.fetch(branch)
+        if not mirror.has_commit(sha):
+            raise GitError(
+                "commit_not_found",
+                f"Commit {sha[:10]} is not on the branch {branch!r} any more "
+                "(was it force-pushed away?).",
+            )
+    else:
+        sha = mirror.fetch(branch)
+        holder = _adopt_commit(run, sha)
+        if holder.pk != run.pk:
+            return
+    snapshot = mirror.snapshot(sha)
+    snapshot.entries()  # enforces the file-count cap before any check runs
+    config_error = None
+    try:
+        config = config_parse(snapshot.read_text(CONFIG_PATH))
+    except ConfigError as exc:
+        config, config_error = None, str(exc)
+    context = CheckContext(snapshot, config) if config is not None else None
+    done = 0
+    counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0}
+    for check in repository_checks():
+        if heartbeat.lost.is_set() or not _still_mine(run, worker):
+            return
+        if config_error:
+            output = errored(config_error, f"Fix {CONFIG_PATH} or remove it to use the defaults.")
+        else:
+            output = _run_one(check, context)
+        CheckResult.objects.update_or_create(
+            run=run,
+            check_key=check.key,
+            defaults={
+                "outcome": output.outcome,
+                "message": output.message[:500],
+                "evidence": output.evidence,
+                "fix": output.fix,
+            },
+        )
+        done += 1
+        counts[output.outcome] += 1
+        CheckRun.objects.filter(pk=run.pk, claimed_by=worker).update(
+            progress_done=done, heartbeat_at=timezone.now()
+        )
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
+
+
+def check_run_execute(run_id: int, *, worker: str | None = None) -> str:
+    """Run one check run to a defined end. Raises ``TransientRunError`` to ask for a retry."""
+    worker = worker or worker_identity()
+    claimed = _claim(run_id, worker)
+    if claimed is None:
+        return "skipped"
+    if claimed == BUSY:
+        return BUSY
+    run = claimed
+    heartbeat = _Heartbeat(run.pk, worker)
+    heartbeat.start()
+    try:
+        _execute(run, worker, heartbeat)
+    except GitError as exc:
+        if exc.transient:
+            _release(run, worker, exc)
+            raise TransientRunError(exc) from exc
+        _finish(run, worker, CheckRunStatus.FAILED, exc.message, exc.kind)
+    except SoftTimeLimitExceeded:
+        _finish(
+            run,
+            worker,
+            CheckRunStatus.FAILED,
+            f"The check run took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s "
+            "and was stopped.",
+            "timeout",
+        )
+    except Exception:
+        logger.exception("check run %s failed", run.pk)
+        _finish(
+            run,
+            worker,
+            CheckRunStatus.FAILED,
+            "An internal error stopped the check run; the administrators can see it in the "
+            "worker log.",
+            "internal",
+        )
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join(timeout=5)
+    return "done"
+
+
+def check_run_give_up(run_id: int, message: str) -> None:
+    """After the last retry of a transient failure: end the run as failed."""
+    CheckRun.objects.filter(pk=run_id).exclude(status__in=CHECK_RUN_FINAL_STATES).update(
+        status=CheckRunStatus.FAILED, message=message, finished_at=timezone.now(), claimed_by=""
+    )
+
+
+def check_runs_reap() -> int:
+    """End or requeue runs whose worker died (heartbeat stopped). Returns how many."""
+    timeout = timedelta(seconds=settings.MLTRL_RUN_HEARTBEAT_TIMEOUT_S)
+    stale = CheckRun.objects.filter(
+        status=CheckRunStatus.RUNNING, heartbeat_at__lt=timezone.now() - timeout
+    )
+    reaped = 0
+    for run in stale:
+        with transaction.atomic():
+            locked = CheckRun.objects.select_for_update().get(pk=run.pk)
+            if locked.status != CheckRunStatus.RUNNING or not _holder_is_dead(locked):
+                continue
+            if locked.attempts >= settings.MLTRL_RUN_MAX_ATTEMPTS:
+                locked.status = CheckRunStatus.FAILED
+                locked.error_kind = "worker_lost"
+                locked.message = "The worker running these checks stopped; the run was given up."
+                locked.finished_at = timezone.now()
+                locked.save()
+            else:
+                locked.status = CheckRunStatus.QUEUED
+                locked.claimed_by = ""
+                locked.message = "The worker running these checks stopped; queued again."
+                locked.save()
+                from .tasks import run_checks
+
+                run_id = locked.pk
+                transaction.on_commit(lambda run_id=run_id: run_checks.delay(run_id))
+            reaped += 1
+    return reaped

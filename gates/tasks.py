@@ -1,0 +1,61 @@
+"""Celery tasks of the gates app. Each takes an id, loads rows and calls the engine.
+
+``run_checks`` goes to its own ``checks`` queue; it acknowledges late and is
+rejected back to the queue if its worker process dies, so a killed run is
+delivered again and the engine takes it over. Transient (network) failures
+retry with exponential backoff; user errors never retry.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import Q
+
+from projects.models import Project, ProjectStatus
+
+from .engine import TransientRunError, check_run_execute, check_run_give_up, check_runs_reap
+from .models import RunTrigger
+from .runs import check_run_request
+
+RETRY_BASE_S = 5
+
+
+@shared_task(
+    bind=True,
+    name="gates.run_checks",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+)
+def run_checks(self, run_id: int) -> str:
+    try:
+        outcome = check_run_execute(run_id)
+    except TransientRunError as exc:
+        if self.request.retries >= self.max_retries:
+            check_run_give_up(
+                run_id, f"{exc.error.message} Gave up after {self.max_retries + 1} tries."
+            )
+            return "gave_up"
+        raise self.retry(countdown=RETRY_BASE_S * 2**self.request.retries) from exc
+    if outcome == "busy":  # another live worker holds it; look again after its heartbeat
+        raise self.retry(countdown=settings.MLTRL_RUN_HEARTBEAT_TIMEOUT_S, max_retries=10)
+    return outcome
+
+
+@shared_task(name="gates.reap_stale_runs")
+def reap_stale_runs() -> int:
+    return check_runs_reap()
+
+
+@shared_task(name="gates.schedule_monitoring_runs")
+def schedule_monitoring_runs() -> int:
+    """Level 7 and above: check the default branch head on a schedule."""
+    queued = 0
+    projects = Project.objects.filter(
+        Q(level__gte=settings.MLTRL_MONITOR_FROM_LEVEL), status=ProjectStatus.ACTIVE
+    ).exclude(repository_url="")
+    for project in projects:
+        if check_run_request(project=project, trigger=RunTrigger.SCHEDULE) is not None:
+            queued += 1
+    return queued
