@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test lint migrate seed clean
+.PHONY: run test install install-test lint migrate seed schema clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ lint: install-test
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache
