@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "gates",
     "reviews",
     "portfolio",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +78,7 @@ TEMPLATES = [
     },
 ]
 
-_database_url = env_str("DATABASE_URL")
+_database_url = env_secret("DATABASE_URL")  # or DATABASE_URL_FILE (it holds a password)
 DATABASES = {
     "default": database_from_url(_database_url)
     if _database_url
@@ -161,6 +162,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
+        "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -172,6 +174,19 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=1)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"gates.*": {"queue": "checks"}}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Unacknowledged tasks return to the queue after this long: well above the
+    # hard time limit, so a slow run is never delivered twice while alive.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, CELERY_TASK_TIME_LIMIT * 4)}
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-check-runs": {"task": "gates.reap_stale_runs", "schedule": 60.0},
+    "monitoring-check-runs": {
+        "task": "gates.schedule_monitoring_runs",
+        "schedule": float(env_int("MLTRL_MONITOR_INTERVAL_S", 3600, minimum=60)),
+    },
+}
 
 # --- REST framework -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -194,6 +209,18 @@ SPECTACULAR_SETTINGS = {
 MLTRL_GIT_ALLOWED_SCHEMES = env_list("MLTRL_GIT_ALLOWED_SCHEMES", ["https", "ssh", "git"])
 MLTRL_GIT_ALLOWED_HOSTS = env_list("MLTRL_GIT_ALLOWED_HOSTS", [])
 MLTRL_GIT_FILE_ROOT = env_str("MLTRL_GIT_FILE_ROOT")
+# Cached bare mirrors, and the limits every fetch and check run respects.
+MLTRL_GIT_MIRROR_DIR = env_str("MLTRL_GIT_MIRROR_DIR", str(VAR_DIR / "git-mirrors"))
+MLTRL_GIT_TIMEOUT_S = env_int("MLTRL_GIT_TIMEOUT_S", 120, minimum=1)
+MLTRL_GIT_MAX_BLOB_BYTES = env_int("MLTRL_GIT_MAX_BLOB_BYTES", 5_000_000, minimum=1)
+MLTRL_GIT_MAX_FILES = env_int("MLTRL_GIT_MAX_FILES", 100_000, minimum=1)
+MLTRL_GIT_MAX_MIRROR_BYTES = env_int("MLTRL_GIT_MAX_MIRROR_BYTES", 2_000_000_000, minimum=1)
+# Check runs: heartbeat, when a silent run counts as dead, how often a run may be
+# started before it is given up (poison), and from which level runs are scheduled.
+MLTRL_RUN_HEARTBEAT_S = env_int("MLTRL_RUN_HEARTBEAT_S", 5, minimum=1)
+MLTRL_RUN_HEARTBEAT_TIMEOUT_S = env_int("MLTRL_RUN_HEARTBEAT_TIMEOUT_S", 60, minimum=2)
+MLTRL_RUN_MAX_ATTEMPTS = env_int("MLTRL_RUN_MAX_ATTEMPTS", 6, minimum=1)
+MLTRL_MONITOR_FROM_LEVEL = env_int("MLTRL_MONITOR_FROM_LEVEL", 7, minimum=0)
 
 LOGGING = {
     "version": 1,

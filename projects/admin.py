@@ -18,6 +18,7 @@ from .models import (
     RoleGrant,
     Team,
 )
+from .permissions import Action, projects_for
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -128,6 +129,9 @@ class ProjectAdmin(GuardedModelAdmin):
     list_select_related = ["team"]
     filter_horizontal = ["reviewer_teams", "components"]
     readonly_fields = ["level", "entry_level", "evidence_level", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return projects_for(request.user, Action.VIEW, super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "team", "slug"] if obj else self.readonly_fields

@@ -129,7 +129,7 @@ def gate_evaluate(facts: GateFacts) -> GateVerdict:
                 f"Needs {status.missing} more approval{plural} from {describe_slot(status.slot)}."
             )
     for change in facts.outstanding_changes:
-        tasks = "; ".join(change.tasks) if change.tasks else "see their comment"
+        tasks = "; ".join(t.rstrip(".") for t in change.tasks) or "see their comment"
         missing.append(f"{change.reviewer} requested changes: {tasks}.")
     for key in req.required_checks:
         status = facts.checks.get(key)

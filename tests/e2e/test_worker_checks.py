@@ -75,7 +75,10 @@ def test_request_open_runs_checks_in_worker_and_gate_uses_them(repo_root, tmp_pa
         services.signoff_record(request=request, reviewer=org.lead, decision="approve")
         from reviews.selectors import request_verdict
 
-        print(request_verdict(request), list(run.results.values_list("check_key", "outcome", "message")))
+        print(
+            request_verdict(request),
+            list(run.results.values_list("check_key", "outcome", "message")),
+        )
     request = LevelChangeRequest.objects.get(pk=request.pk)
     project.refresh_from_db()
     assert request.state == "approved"
@@ -92,9 +95,11 @@ def test_worker_killed_mid_run_is_redelivered_and_ends_once(repo_root, tmp_path)
     with celery_worker(env, log_path=tmp_path / "worker.log") as worker:
         services.request_open(project=project, requester=org.researcher, kind="advance", to_level=1)
         running = wait_for(
-            lambda: CheckRun.objects.filter(project=project, status="running")
-            .exclude(claimed_by="")
-            .first(),
+            lambda: (
+                CheckRun.objects.filter(project=project, status="running")
+                .exclude(claimed_by="")
+                .first()
+            ),
             timeout=60,
             interval=0.01,
             what="the run to be claimed",
@@ -103,8 +108,9 @@ def test_worker_killed_mid_run_is_redelivered_and_ends_once(repo_root, tmp_path)
         assert child_pid != worker.pid  # the pool process, not the supervisor
         os.kill(child_pid, signal.SIGKILL)
         run = wait_for(
-            lambda: CheckRun.objects.filter(pk=running.pk, status__in=["succeeded", "failed"])
-            .first(),
+            lambda: CheckRun.objects.filter(
+                pk=running.pk, status__in=["succeeded", "failed"]
+            ).first(),
             timeout=120,
             what="the redelivered run to end",
         )

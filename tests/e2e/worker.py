@@ -58,7 +58,11 @@ def celery_worker(extra_env: dict[str, str], *, concurrency: int = 1, log_path: 
         "MLTRL_VAR_DIR": str(log_path.parent / "var"),
         "MLTRL_GIT_ALLOWED_SCHEMES": ",".join(settings.MLTRL_GIT_ALLOWED_SCHEMES),
         "MLTRL_GIT_ALLOWED_HOSTS": ",".join(settings.MLTRL_GIT_ALLOWED_HOSTS),
-        **({"MLTRL_GIT_FILE_ROOT": settings.MLTRL_GIT_FILE_ROOT} if settings.MLTRL_GIT_FILE_ROOT else {}),
+        **(
+            {"MLTRL_GIT_FILE_ROOT": settings.MLTRL_GIT_FILE_ROOT}
+            if settings.MLTRL_GIT_FILE_ROOT
+            else {}
+        ),
         "MLTRL_GIT_MIRROR_DIR": settings.MLTRL_GIT_MIRROR_DIR,
         **extra_env,
     }

@@ -1,0 +1,1 @@
+"""The demo organisation: teams, people and projects with a real review history."""
