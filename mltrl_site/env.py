@@ -68,9 +68,12 @@ def env_secret(name: str, default: str | None = None) -> str | None:
         raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
     if file_name is not None:
         try:
-            return Path(file_name).read_text(encoding="utf-8").strip()
+            value = Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE={file_name!r} cannot be read: {exc}") from None
+        if not value:
+            raise ImproperlyConfigured(f"{name}_FILE={file_name!r} is empty.")
+        return value
     return direct if direct is not None else default
 
 
