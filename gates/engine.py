@@ -159,24 +159,29 @@ def _adopt_commit(run: CheckRun, sha: str) -> CheckRun:
             existing.message = f"Checked again in run {run.pk}."
             existing.save(update_fields=["status", "message"])
             existing = None
+        now = timezone.now()
         if existing is None:
             try:
                 with transaction.atomic():
-                    CheckRun.objects.filter(pk=run.pk).update(commit_sha=sha)
+                    CheckRun.objects.filter(pk=run.pk).update(commit_sha=sha, head_resolved_at=now)
             except IntegrityError:  # another worker adopted the same commit first
                 return _adopt_commit(run, sha)
-            run.commit_sha = sha
+            run.commit_sha, run.head_resolved_at = sha, now
             holder = run
         else:
             CheckRun.objects.filter(pk=run.pk).update(
                 status=CheckRunStatus.CANCELLED,
                 commit_sha=sha,
                 duplicate_of=existing,
-                finished_at=timezone.now(),
+                finished_at=now,
                 message=f"Commit {sha[:10]} is already checked in run {existing.pk}; "
                 "its results are used.",
             )
+            CheckRun.objects.filter(pk=existing.pk).update(head_resolved_at=now)
             holder = existing
+            if existing.status == CheckRunStatus.SUCCEEDED:
+                project_id, holder_id = run.project_id, existing.pk
+                transaction.on_commit(lambda: _announce(project_id, sha, holder_id))
         newer = (
             CheckRun.objects.filter(project_id=run.project_id, pk__gt=run.pk)
             .exclude(commit_sha="")
@@ -308,7 +313,11 @@ def check_run_execute(run_id: int, *, worker: str | None = None) -> str:
 def check_run_give_up(run_id: int, message: str) -> None:
     """After the last retry of a transient failure: end the run as failed."""
     CheckRun.objects.filter(pk=run_id).exclude(status__in=CHECK_RUN_FINAL_STATES).update(
-        status=CheckRunStatus.FAILED, message=message, finished_at=timezone.now(), claimed_by=""
+        status=CheckRunStatus.FAILED,
+        message=message,
+        error_kind="gave_up",
+        finished_at=timezone.now(),
+        claimed_by="",
     )
 
 

@@ -1,7 +1,7 @@
 """Evidence level: the highest level whose required checks all pass on the current commit.
 
-Shown beside the granted level. Only the newest resolved run of the project's
-default branch moves it, so an old commit checked late never sets it back.
+Shown beside the granted level. Only the run holding the newest head of the
+project's branch moves it, so an old commit checked late never sets it back.
 Waivers do not count here: evidence is what the repository shows.
 """
 
@@ -13,7 +13,7 @@ from projects.levels import HIGHEST_LEVEL
 from projects.models import Project
 from projects.services import project_evidence_set
 
-from .models import PASSING_OUTCOMES, CheckRun, GateKind
+from .models import PASSING_OUTCOMES, CheckRun, CheckRunStatus, GateKind
 from .policies import requirements_resolve
 from .selectors import check_statuses
 
@@ -35,12 +35,21 @@ def evidence_level_compute(project: Project, commit_sha: str) -> int:
 
 
 def project_evidence_update(*, project_id: int, commit_sha: str, run_id: int) -> int | None:
-    """Recompute and store the evidence level if this run is the project's newest."""
+    """Recompute and store the evidence level if this run holds the newest branch head.
+
+    Runs asked for an explicit older commit never move it, and neither does a
+    head that a later run has since superseded.
+    """
+    run = CheckRun.objects.filter(pk=run_id).values("head_resolved_at").first()
+    if run is None or run["head_resolved_at"] is None:
+        return None
     newer = (
-        CheckRun.objects.filter(project_id=project_id, pk__gt=run_id)
-        .exclude(commit_sha="")
+        CheckRun.objects.filter(
+            project_id=project_id,
+            head_resolved_at__gt=run["head_resolved_at"],
+            status=CheckRunStatus.SUCCEEDED,
+        )
         .exclude(commit_sha=commit_sha)
-        .filter(status="succeeded")
         .exists()
     )
     if newer:

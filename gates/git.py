@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from projects.repo_urls import (
     DEFAULT_PORTS,
@@ -155,6 +156,8 @@ def _classify(stderr: str) -> GitError:
         s in text
         for s in (
             "repository not found",
+            "no such repository",
+            "not exported",
             "does not appear to be a git repository",
             "returned error: 404",
             "not found",
@@ -235,6 +238,8 @@ def run_git(
                 "the server may be stalled or the repository too large.",
                 transient=True,
             ) from None
+        if watch_dir is not None and max_bytes is not None and _dir_size(watch_dir) > max_bytes:
+            overrun.set()
         if overrun.is_set():
             raise GitError(
                 "too_large",
@@ -307,6 +312,17 @@ def _pinned_resolve(url: str) -> tuple[str, ...]:
     return (f"http.curloptResolve={parts.hostname}:{port}:{literal}",)
 
 
+def _checked_pins(url: str) -> tuple[str, ...]:
+    """``_pinned_resolve`` with its refusals turned into errors for the researcher."""
+    try:
+        return _pinned_resolve(url)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        if "does not resolve" in message:  # DNS trouble may pass
+            raise GitError("network", message, transient=True) from None
+        raise GitError("url_refused", message) from None
+
+
 @dataclass(frozen=True)
 class TreeEntry:
     path: str  # decoded with surrogateescape; non-UTF-8 names survive
@@ -331,7 +347,10 @@ class Mirror:
     """The cached bare partial clone of one repository."""
 
     def __init__(self, key: str, url: str, limits: GitLimits | None = None):
-        self.url = validate_repository_url(url, resolve=False)
+        try:
+            self.url = validate_repository_url(url, resolve=False)
+        except ValidationError as exc:
+            raise GitError("url_refused", " ".join(exc.messages)) from None
         self.limits = limits or GitLimits.from_settings()
         self.path = mirror_root() / f"{key}.git"
         self.home = str(mirror_root() / ".home")
@@ -344,6 +363,7 @@ class Mirror:
     def fetch(self, branch: str) -> str:
         """Fetch ``branch`` incrementally; return its head commit SHA."""
         _check_branch(branch)
+        pins = _checked_pins(self.url)
         with _locked(self.path):
             if not (self.path / "HEAD").exists():
                 shutil.rmtree(self.path, ignore_errors=True)
@@ -367,7 +387,7 @@ class Mirror:
                         "origin",
                         f"+{ref}:{ref}",
                     ],
-                    extra_config=_pinned_resolve(self.url),
+                    extra_config=pins,
                     watch_dir=self.path,
                     max_bytes=self.limits.max_mirror_bytes,
                 )
@@ -487,11 +507,24 @@ class RepoSnapshot:
             target=_feed_shas, args=(process, [e.sha for e in wanted]), daemon=True
         )
         feeder.start()
-        timer = threading.Timer(self.mirror.limits.timeout_s, _kill_group, args=(process,))
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
+            _kill_group(process)
+
+        timer = threading.Timer(self.mirror.limits.timeout_s, expire)
         timer.start()
         try:
             for entry in wanted:
                 header = process.stdout.readline().split()
+                if timed_out.is_set():
+                    raise GitError(
+                        "timeout",
+                        f"Reading the repository took longer than "
+                        f"{self.mirror.limits.timeout_s:.0f} s and was stopped.",
+                        transient=True,
+                    )
                 if len(header) != 3:
                     raise GitError("git_failed", f"git could not read {entry.path!r}.")
                 data = process.stdout.read(int(header[2]) + 1)[:-1]
@@ -501,6 +534,9 @@ class RepoSnapshot:
         finally:
             timer.cancel()
             _kill_group(process)
+            for pipe in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError, ValueError):
+                    pipe.close()
 
 
 def _feed_shas(process: subprocess.Popen, shas: list[str]) -> None:

@@ -152,6 +152,11 @@ class CheckRun(models.Model):
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    head_resolved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this commit was found at the head of the branch (moves evidence).",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_by = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

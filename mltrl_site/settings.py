@@ -212,7 +212,9 @@ MLTRL_GIT_FILE_ROOT = env_str("MLTRL_GIT_FILE_ROOT")
 # Cached bare mirrors, and the limits every fetch and check run respects.
 MLTRL_GIT_MIRROR_DIR = env_str("MLTRL_GIT_MIRROR_DIR", str(VAR_DIR / "git-mirrors"))
 MLTRL_GIT_TIMEOUT_S = env_int("MLTRL_GIT_TIMEOUT_S", 120, minimum=1)
-MLTRL_GIT_MAX_BLOB_BYTES = env_int("MLTRL_GIT_MAX_BLOB_BYTES", 5_000_000, minimum=1)
+# Blobs above this are never downloaded; they are exactly the oversized files
+# (a repository's .mltrl.toml max_file_bytes can lower the threshold, not raise it).
+MLTRL_GIT_MAX_BLOB_BYTES = env_int("MLTRL_GIT_MAX_BLOB_BYTES", 10_000_000, minimum=1)
 MLTRL_GIT_MAX_FILES = env_int("MLTRL_GIT_MAX_FILES", 100_000, minimum=1)
 MLTRL_GIT_MAX_MIRROR_BYTES = env_int("MLTRL_GIT_MAX_MIRROR_BYTES", 2_000_000_000, minimum=1)
 # Check runs: heartbeat, when a silent run counts as dead, how often a run may be

@@ -1,0 +1,315 @@
+"""Checks on the code and its tooling: experiments, tests, integration tests, CI, notebooks.
+
+Vendored folders (node_modules/, site-packages/, venv/, vendor/, third_party/)
+never count as the project's own tests or code.
+
+- experiment_records: ``[paths] experiments`` (a file or folder; when set only
+  it counts), else any of: config files under configs/ or config/
+  (yaml/yml/json/toml), experiments/ or experiment/ folders, mlruns/ (MLflow),
+  wandb/ (Weights & Biases), dvc.yaml / dvc.lock / *.dvc, params.yaml,
+  MLproject, Hydra conf/*.yaml.
+- tests_present: test files by name (test_*.py, *_test.py, tests.py;
+  *.test|spec|cy.js/ts; *_test.go; *Test.java/kt; R test-*.R) and test
+  functions in them (``def test...``, ``it('...'``/``test('...'``, ``func Test``,
+  ``@Test``, ``test_that(``), read in one stream; at least
+  ``min_test_functions``.
+- integration_tests: those test files whose path says integration, e2e,
+  end-to-end or cypress/, plus test files marked ``pytest.mark.integration``
+  or built with the Go ``integration`` tag; at least one test function.
+- ci_config: GitHub Actions, GitLab CI, Jenkins, CircleCI, Azure Pipelines,
+  Travis, Bitbucket Pipelines, Buildkite, Drone, Woodpecker (non-empty files).
+- not_only_notebooks: fails when there are notebooks and no source file
+  outside them (.py .pyx .r .jl .scala .go .rs .ts .java .kt .c .cc .cpp .cu);
+  empty files, setup.py and noxfile.py do not count as code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import PurePosixPath
+
+from .base import CheckContext, CheckOutput, failed, passed
+from .common import VENDORED, capped, check, plural
+
+# --- experiment_records ---------------------------------------------------------------
+
+EXPERIMENT_KINDS: dict[str, re.Pattern[str]] = {
+    "config files": re.compile(r"(^|/)configs?/(.+/)?[^/]+\.(ya?ml|json|toml)$", re.I),
+    "experiment folders": re.compile(r"(^|/)experiments?/", re.I),
+    "MLflow runs": re.compile(r"(^|/)(mlruns/|mlproject$)", re.I),
+    "Weights & Biases runs": re.compile(r"(^|/)wandb/", re.I),
+    "DVC pipelines": re.compile(r"((^|/)dvc\.(ya?ml|lock)|\.dvc)$", re.I),
+    "parameter files": re.compile(r"(^|/)params\.ya?ml$", re.I),
+    "Hydra configs": re.compile(r"(^|/)conf/(.+/)?[^/]+\.ya?ml$", re.I),
+}
+
+
+def _own_files(ctx: CheckContext) -> list[str]:
+    return sorted(p for p in ctx.files() if not VENDORED.search(p))
+
+
+@check("experiment_records", "Experiment records", level=1)
+def experiment_records(ctx: CheckContext) -> CheckOutput:
+    """Experiment configurations or tracked runs are committed."""
+    configured = ctx.config.path("experiments")
+    files = _own_files(ctx)
+    if configured:
+        prefix = configured.rstrip("/").lower()
+        hits = [p for p in files if p.lower() == prefix or p.lower().startswith(prefix + "/")]
+        if not hits:
+            return failed(
+                f".mltrl.toml [paths] names {configured} for experiments, but nothing is there.",
+                f"Commit your experiment configs or run records under {configured}, "
+                "or fix [paths] experiments in .mltrl.toml.",
+                configured=configured,
+            )
+        return passed(
+            f"{plural(len(hits), 'experiment record')} under {configured}.",
+            kinds=["configured"],
+            paths=capped(hits),
+            count=len(hits),
+        )
+    found: dict[str, list[str]] = {}
+    for path in files:
+        for kind, pattern in EXPERIMENT_KINDS.items():
+            if pattern.search(path):
+                found.setdefault(kind, []).append(path)
+                break
+    if not found:
+        return failed(
+            "No experiment configurations or tracked runs were found.",
+            "Commit the configuration of each experiment (e.g. configs/baseline.yaml or "
+            "params.yaml with dvc.yaml), or set [paths] experiments in .mltrl.toml.",
+            looked_for=[
+                "configs/*.yaml",
+                "experiments/",
+                "mlruns/",
+                "wandb/",
+                "dvc.yaml",
+                "params.yaml",
+                "conf/*.yaml",
+            ],
+        )
+    paths = [p for kind in found for p in found[kind]]
+    return passed(
+        f"Experiment records found: {', '.join(f'{len(v)} {k}' for k, v in found.items())}.",
+        kinds=list(found),
+        paths=capped(paths),
+        count=len(paths),
+    )
+
+
+# --- tests ----------------------------------------------------------------------------
+
+TEST_FILES: dict[str, re.Pattern[str]] = {
+    "python": re.compile(r"(^|/)(test_[^/]*|[^/]*_test|tests)\.py$", re.I),
+    "javascript": re.compile(r"\.(test|spec|cy)\.(js|jsx|ts|tsx|mjs|cjs)$", re.I),
+    "go": re.compile(r"_test\.go$"),
+    "java": re.compile(r"(^|/)[^/]*Tests?\.(java|kt)$"),
+    "r": re.compile(r"(^|/)test[-_][^/]*\.r$", re.I),
+}
+TEST_FUNCTIONS: dict[str, re.Pattern[str]] = {
+    "python": re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(", re.M),
+    "javascript": re.compile(r"(?<![\w.$])(?:it|test)(?:\.only)?[ \t]*\([ \t]*['\"`]"),
+    "go": re.compile(r"^func[ \t]+Test\w*[ \t]*\(", re.M),
+    "java": re.compile(r"@Test\b"),
+    "r": re.compile(r"\btest_that[ \t]*\("),
+}
+INTEGRATION_PATH = re.compile(
+    r"integration|(^|[/_.-])e2e([/_.-]|$)|end[-_]?to[-_]?end|end2end|(^|/)cypress/", re.I
+)
+INTEGRATION_MARK = re.compile(
+    r"pytest\.mark\.integration|^//go:build[^\n]*\bintegration\b|^// \+build[^\n]*\bintegration\b",
+    re.M,
+)
+
+
+def find_test_files(ctx: CheckContext) -> dict[str, str]:
+    """Test file path -> language, vendored folders excluded."""
+    out = {}
+    for path in _own_files(ctx):
+        for language, pattern in TEST_FILES.items():
+            if pattern.search(path):
+                out[path] = language
+                break
+    return out
+
+
+def count_tests(ctx: CheckContext, files: dict[str, str], *, integration: bool = False):
+    """Test functions per file (one stream); with ``integration``, only integration ones."""
+    counts: dict[str, int] = {}
+    for path, text in ctx.snapshot.iter_texts(files):
+        if integration and not INTEGRATION_PATH.search(path) and not INTEGRATION_MARK.search(text):
+            continue
+        n = len(TEST_FUNCTIONS[files[path]].findall(text))
+        if n:
+            counts[path] = n
+    return counts
+
+
+def _test_evidence(files: dict[str, str], counts: dict[str, int]) -> dict:
+    languages = Counter(files[p] for p in counts)
+    return {
+        "test_files": len(files),
+        "files_with_tests": len(counts),
+        "test_functions": sum(counts.values()),
+        "by_language": dict(sorted(languages.items())),
+        "files": capped({"path": p, "tests": n} for p, n in sorted(counts.items())),
+    }
+
+
+@check("tests_present", "Tests present", level=3)
+def tests_present(ctx: CheckContext) -> CheckOutput:
+    """Automated tests exist: enough test functions in test files."""
+    files = find_test_files(ctx)
+    counts = count_tests(ctx, files)
+    total = sum(counts.values())
+    minimum = ctx.config.threshold("min_test_functions")
+    evidence = {**_test_evidence(files, counts), "minimum": minimum}
+    if total >= minimum and (total or minimum == 0):
+        return passed(
+            f"{plural(total, 'test function')} in {plural(len(counts), 'test file')}.", **evidence
+        )
+    if not files:
+        message = "The repository has no test files."
+    elif not total:
+        message = f"{plural(len(files), 'test file')} found, but no test functions in them."
+    else:
+        message = f"Only {plural(total, 'test function')} found; at least {minimum} required."
+    return failed(
+        message,
+        "Add unit tests (e.g. tests/test_model.py with 'def test_...' functions run by pytest) "
+        "covering data loading, features and the model's behaviour.",
+        **evidence,
+    )
+
+
+@check("integration_tests", "Integration tests", level=7)
+def integration_tests(ctx: CheckContext) -> CheckOutput:
+    """Integration or end-to-end tests exist (tests/integration/, e2e/, marked tests)."""
+    files = find_test_files(ctx)
+    counts = count_tests(ctx, files, integration=True)
+    total = sum(counts.values())
+    evidence = _test_evidence({p: files[p] for p in counts}, counts)
+    if total:
+        return passed(
+            f"{plural(total, 'integration test')} in {plural(len(counts), 'file')}.", **evidence
+        )
+    named = [p for p in files if INTEGRATION_PATH.search(p)]
+    message = (
+        f"{plural(len(named), 'integration test file')} found, but no test functions in them."
+        if named
+        else "No integration or end-to-end tests were found."
+    )
+    return failed(
+        message,
+        "Add tests that exercise the system with its real dependencies under tests/integration/ "
+        "(e.g. tests/integration/test_pipeline.py), or mark them with @pytest.mark.integration.",
+        **{**evidence, "integration_files": capped(named)},
+    )
+
+
+# --- ci_config ------------------------------------------------------------------------
+
+CI_SYSTEMS: dict[str, re.Pattern[str]] = {
+    "GitHub Actions": re.compile(r"^\.github/workflows/[^/]+\.ya?ml$", re.I),
+    "GitLab CI": re.compile(r"^\.gitlab-ci\.ya?ml$", re.I),
+    "Jenkins": re.compile(r"^jenkinsfile$", re.I),
+    "CircleCI": re.compile(r"^\.circleci/config\.ya?ml$", re.I),
+    "Azure Pipelines": re.compile(r"^(azure-pipelines\.ya?ml|\.azure-pipelines/.+\.ya?ml)$", re.I),
+    "Travis CI": re.compile(r"^\.travis\.ya?ml$", re.I),
+    "Bitbucket Pipelines": re.compile(r"^bitbucket-pipelines\.ya?ml$", re.I),
+    "Buildkite": re.compile(r"^\.buildkite/", re.I),
+    "Drone": re.compile(r"^\.drone\.ya?ml$", re.I),
+    "Woodpecker": re.compile(r"^(\.woodpecker\.ya?ml|\.woodpecker/.+\.ya?ml)$", re.I),
+}
+
+
+@check("ci_config", "CI configuration", level=3)
+def ci_config(ctx: CheckContext) -> CheckOutput:
+    """A continuous-integration configuration is committed."""
+    found: dict[str, list[str]] = {}
+    for path, entry in sorted(ctx.files().items()):
+        if entry.size == 0:
+            continue
+        for system, pattern in CI_SYSTEMS.items():
+            if pattern.search(path):
+                found.setdefault(system, []).append(path)
+    if not found:
+        return failed(
+            "No CI configuration was found.",
+            "Add a CI pipeline that runs the tests on every push, e.g. "
+            ".github/workflows/tests.yml (GitHub Actions) or .gitlab-ci.yml.",
+            looked_for=[
+                ".github/workflows/*.yml",
+                ".gitlab-ci.yml",
+                "Jenkinsfile",
+                ".circleci/config.yml",
+                "azure-pipelines.yml",
+            ],
+        )
+    paths = [p for v in found.values() for p in v]
+    return passed(
+        f"CI is configured: {', '.join(found)}.",
+        systems=list(found),
+        paths=capped(paths),
+        count=len(paths),
+    )
+
+
+# --- not_only_notebooks ---------------------------------------------------------------
+
+SOURCE_EXTENSIONS = frozenset(
+    [
+        ".py",
+        ".pyx",
+        ".r",
+        ".jl",
+        ".scala",
+        ".go",
+        ".rs",
+        ".ts",
+        ".java",
+        ".kt",
+        ".c",
+        ".cc",
+        ".cpp",
+        ".cu",
+    ]
+)
+NOT_CODE = frozenset({"setup.py", "noxfile.py"})
+
+
+@check("not_only_notebooks", "Code not only in notebooks", level=3)
+def not_only_notebooks(ctx: CheckContext) -> CheckOutput:
+    """Code lives in source files, not only in Jupyter notebooks."""
+    notebooks, sources = [], []
+    for path, entry in ctx.files().items():
+        if VENDORED.search(path) or "/.ipynb_checkpoints/" in f"/{path}":
+            continue
+        pure = PurePosixPath(path)
+        suffix = pure.suffix.lower()
+        if suffix == ".ipynb":
+            notebooks.append(path)
+        elif suffix in SOURCE_EXTENSIONS and entry.size != 0 and pure.name not in NOT_CODE:
+            sources.append(path)
+    evidence = {
+        "notebooks": len(notebooks),
+        "source_files": len(sources),
+        "notebook_paths": capped(sorted(notebooks), 10),
+        "source_paths": capped(sorted(sources), 10),
+    }
+    if notebooks and not sources:
+        return failed(
+            f"All code is in {plural(len(notebooks), 'notebook')}; there are no source files.",
+            "Move the reusable code (data loading, features, model, training) out of the "
+            "notebooks into a package such as src/<project>/ and import it from the notebooks.",
+            **evidence,
+        )
+    if not notebooks:
+        return passed(f"No notebooks; {plural(len(sources), 'source file')}.", **evidence)
+    return passed(
+        f"{plural(len(sources), 'source file')} besides {plural(len(notebooks), 'notebook')}.",
+        **evidence,
+    )

@@ -1,0 +1,171 @@
+"""The AI-ethics checklist: its pre-development (gate 4-5) and post-development (8-9) parts.
+
+The checklist is ETHICS.md, ETHICS_CHECKLIST.md, docs/ethics-checklist.md
+(or _ / .rst variants, docs/ethics.md), or ``[paths] ethics_checklist``.
+Its part is the section under a heading containing "pre-development" (resp.
+"post-development"; also "pre development", "predevelopment"), down to the
+next heading of the same or a higher rank; sub-headings stay inside.
+
+Accepted answer formats, mixed freely inside the section:
+
+1. Task items: ``- [x] question`` is answered, ``- [ ] question`` is not.
+2. Question and answer: a question is a line (list marker, ``Q:``/``Q3.``
+   prefix, bold and heading marks ignored) that ends with ``?``, or starts
+   with ``Q:``/``Q<n>:``/``Question:``, or - as a list item or the first line
+   of a paragraph - holds ``? `` followed by its answer ("Is X minimised? Yes,
+   we ..."). Its answer is the text after the
+   ``?`` on the same line plus the lines up to the next question or heading,
+   with an ``A:``/``Answer:`` prefix dropped. An answer that is empty or only
+   TODO / TBD / ``...`` / ``?`` / ``-`` leaves the question unanswered.
+   "N/A" with a reason is an answer.
+
+The check passes when the section has at least one question and every
+question is answered; unanswered ones are listed with their line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import CheckContext, CheckOutput, failed, passed
+from .common import WORD, Heading, Outline, capped, check, doc_names, locate, outline, plural
+
+ETHICS_NAMES = doc_names(
+    "ETHICS",
+    "ETHICS_CHECKLIST",
+    "docs/ethics-checklist",
+    "docs/ethics_checklist",
+    "docs/ethics",
+    "ethics-checklist",
+)
+PRE = re.compile(r"\bpre[-\s_]?dev(elopment)?\b", re.I)
+POST = re.compile(r"\bpost[-\s_]?dev(elopment)?\b", re.I)
+
+TASK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s*(.*)$")
+MARKS = re.compile(r"^\s*(?:#{1,6}\s*|>\s*)?(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?\s*")
+Q_PREFIX = re.compile(r"^(?:q\d*|question\s*\d*)\s*[:.)]\s*", re.I)
+A_PREFIX = re.compile(
+    r"^\s*(?:[-*+>]\s+)?(?:\*\*|__)?\s*(?:a\d*|answer)\s*[:.)]\s*(?:\*\*|__)?", re.I
+)
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+NON_ANSWERS = {"", "todo", "tbd", "tba", "...", "…", "?", "-", "—", "xxx", "fixme"}
+
+
+def _is_question(line: str, paragraph_start: bool) -> tuple[bool, str]:
+    """(is a question line, the text after the question mark on that line)."""
+    listed = paragraph_start or bool(LIST_ITEM.match(line))
+    text = MARKS.sub("", line).strip().rstrip("*_").strip()
+    prefixed = bool(Q_PREFIX.match(text))
+    if text.endswith("?"):
+        return True, ""
+    if (prefixed or listed) and "? " in text:
+        return True, text.rpartition("? ")[2].strip("*_ ")
+    return prefixed, ""
+
+
+def _answered(text: str) -> bool:
+    cleaned = A_PREFIX.sub("", text).strip().strip("*_ ").lower()
+    if cleaned.rstrip(".") in NON_ANSWERS or cleaned.startswith(("todo", "tbd", "fixme")):
+        return False
+    return bool(WORD.findall(cleaned)) or cleaned.upper().startswith("N/A")
+
+
+def review_section(doc: Outline, section: Heading) -> tuple[list[int], list[int]]:
+    """Line numbers (1-based) of the answered and unanswered questions of a section."""
+    titles = {h.line - 1 for h in doc.headings}
+    underlines = {h.line for h in doc.headings if h.start == h.line + 1}
+    answered: list[int] = []
+    unanswered: list[int] = []
+    pending: tuple[int, list[str]] | None = None  # an open question: (line, answer parts)
+
+    def settle() -> None:
+        if pending is not None:
+            done = _answered(" ".join(pending[1]))
+            (answered if done else unanswered).append(pending[0])
+
+    for i in range(section.start, section.end):
+        line = doc.lines[i]
+        if i in underlines:
+            continue
+        task = TASK.match(line)
+        fresh = i == section.start or not doc.lines[i - 1].strip()
+        is_question, tail = (False, "") if task else _is_question(line, fresh)
+        if task or is_question or i in titles:
+            settle()
+            pending = (i + 1, [tail]) if is_question else None
+            if task:
+                (answered if task.group(1) in "xX" else unanswered).append(i + 1)
+        elif pending is not None and line.strip():
+            pending[1].append(line)
+    settle()
+    return answered, unanswered
+
+
+def _checklist(ctx: CheckContext, *, part: str, pattern: re.Pattern[str]) -> CheckOutput:
+    found = locate(ctx, "ethics_checklist", ETHICS_NAMES)
+    heading_name = f"## {part.capitalize()} questions"
+    if found.path is None:
+        if found.configured:
+            return failed(
+                f"{found.problem}.",
+                "Fix [paths] ethics_checklist in .mltrl.toml or add that file.",
+                configured=found.configured,
+            )
+        return failed(
+            "No AI-ethics checklist was found.",
+            f"Add ETHICS.md with a '{heading_name}' section answering each question "
+            "('- [x] ...' items or question lines followed by answers), or set "
+            "[paths] ethics_checklist in .mltrl.toml.",
+            looked_for=["ETHICS.md", "ETHICS_CHECKLIST.md", "docs/ethics-checklist.md"],
+        )
+    doc = outline(ctx.text(found.path) or "")
+    section = next((h for h in doc.headings if pattern.search(h.title)), None)
+    if section is None:
+        return failed(
+            f"{found.path} has no {part} section.",
+            f"Add a '{heading_name}' section to {found.path} and answer each question.",
+            path=found.path,
+        )
+    answered, unanswered = review_section(doc, section)
+    evidence = {
+        "path": found.path,
+        "section": section.title,
+        "line": section.line,
+        "answered": len(answered),
+        "unanswered": len(unanswered),
+        "unanswered_lines": capped(unanswered),
+    }
+    if not answered and not unanswered:
+        return failed(
+            f"The '{section.title}' section of {found.path} lists no questions.",
+            f"List the {part} questions under '{section.title}' as '- [x] ...' items or as "
+            "question lines each followed by its answer.",
+            **evidence,
+        )
+    if unanswered:
+        lines = ", ".join(str(n) for n in capped(unanswered, 10))
+        return failed(
+            f"{plural(len(unanswered), 'question')} of the {part} ethics checklist "
+            f"{'is' if len(unanswered) == 1 else 'are'} unanswered in {found.path} "
+            f"(line {lines}).",
+            f"Answer each question in '{section.title}' of {found.path}: tick '- [ ]' items "
+            "once addressed, or write the answer under the question.",
+            **evidence,
+        )
+    return passed(
+        f"All {plural(len(answered), 'question')} of the {part} ethics checklist in "
+        f"{found.path} are answered.",
+        **evidence,
+    )
+
+
+@check("ethics_checklist_pre", "Pre-development ethics checklist answered", level=4)
+def ethics_checklist_pre(ctx: CheckContext) -> CheckOutput:
+    """Every pre-development question of the AI-ethics checklist is answered."""
+    return _checklist(ctx, part="pre-development", pattern=PRE)
+
+
+@check("ethics_checklist_post", "Post-development ethics checklist answered", level=8)
+def ethics_checklist_post(ctx: CheckContext) -> CheckOutput:
+    """Every post-development question of the AI-ethics checklist is answered."""
+    return _checklist(ctx, part="post-development", pattern=POST)

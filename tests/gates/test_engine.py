@@ -1,0 +1,389 @@
+"""The check-run engine, in process: real repositories over file:// or loopback servers.
+
+Runs are queued with ``gates.runs.check_run_request`` and executed with
+``gates.engine.check_run_execute`` directly; ``on_commit`` work (announcing
+results, re-pinning the request, enqueueing) runs only where a test captures it
+with ``django_capture_on_commit_callbacks(execute=True)``. Expectations come from
+the registered catalog (``repository_checks()``) at test time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from gates.checks.base import repository_checks
+from gates.engine import TransientRunError, check_run_execute, check_runs_reap
+from gates.models import CheckResult, CheckRun
+from gates.runs import check_run_request
+from gates.tasks import run_checks
+from mltrl_site.celery import app as celery_app
+from projects.models import AuditEvent, Project
+from projects.services import project_update
+from reviews import services as reviews
+from reviews.models import RequestState, SignOff
+from tests.gitrepo import commit, make_repo
+from tests.gitserver import GitHttpServer, StallServer, allow_loopback, closed_port
+
+README = (
+    "# Vision\n\nThis project detects soldering defects in photographs of printed circuit "
+    "boards so that the quality assurance line can stop faulty batches early.\n"
+)
+
+
+@pytest.fixture
+def root(settings, tmp_path):
+    allow_loopback(settings, mirrors=tmp_path / "mirrors", file_root=tmp_path / "repos")
+    settings.MLTRL_RUN_HEARTBEAT_S = 60
+    settings.MLTRL_GIT_TIMEOUT_S = 2
+    return tmp_path / "repos"
+
+
+@pytest.fixture
+def repo(root):
+    return make_repo(root, {"README.md": README, "src/model.py": "def predict(x):\n    return x\n"})
+
+
+@pytest.fixture
+def project(org, repo) -> Project:
+    return project_update(project=org.project, repository_url=f"file://{repo}")
+
+
+def head(repo) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def keys() -> list[str]:
+    return [c.key for c in repository_checks()]
+
+
+def queue(project, **kwargs) -> CheckRun:
+    return check_run_request(project=project, trigger=kwargs.pop("trigger", "manual"), **kwargs)
+
+
+def execute(run: CheckRun, capture=None) -> CheckRun:
+    """Execute ``run``; with ``capture``, also run the on_commit work it scheduled."""
+    if capture is None:
+        check_run_execute(run.pk)
+    else:
+        with capture(execute=True):
+            check_run_execute(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def outcomes(run: CheckRun) -> dict[str, str]:
+    return dict(run.results.values_list("check_key", "outcome"))
+
+
+@pytest.fixture
+def capture(django_capture_on_commit_callbacks):
+    return django_capture_on_commit_callbacks
+
+
+def test_run_resolves_branch_head_and_stores_one_result_per_check(project, repo):
+    assert keys(), "the check catalog registered no repository check"
+    run = execute(queue(project))
+    assert run.status == "succeeded"
+    assert run.commit_sha == head(repo)
+    assert sorted(outcomes(run)) == sorted(keys()) == sorted(run.check_keys)
+    assert run.progress_done == run.progress_total == len(keys())
+    assert run.message.startswith(f"{len(keys())} checks on {head(repo)[:10]}: ")
+    assert (run.attempts, run.error_kind, run.finished_at is not None) == (1, "", True)
+
+
+def test_asking_again_for_the_same_commit_reuses_the_run(project, repo, capture):
+    first = execute(queue(project))
+    with capture() as enqueued:
+        again = queue(project, commit_sha=head(repo), trigger="rerun")
+    assert again.pk == first.pk
+    assert enqueued == []  # nothing new to execute
+    assert CheckRun.objects.filter(project=project).count() == 1
+    assert check_run_execute(first.pk) == "skipped"
+    assert CheckResult.objects.filter(run__project=project).count() == len(keys())
+
+
+def test_new_commit_repins_the_request_and_stales_approvals(project, repo, org, capture):
+    request = reviews.request_open(
+        project=project, requester=org.researcher, kind="advance", to_level=1
+    )
+    first = execute(CheckRun.objects.get(request_id=request.pk), capture)
+    request.refresh_from_db()
+    assert request.commit_sha == first.commit_sha == head(repo)
+    approval = reviews.signoff_record(request=request, reviewer=org.lead, decision="approve")
+    assert request.state == RequestState.OPEN  # the card's TL;DR is still missing
+    new_head = commit(repo, {"src/model.py": "def predict(x):\n    return 2 * x\n"}, "two")
+    reviews.request_checks_rerun(request=request, actor=org.researcher)
+    second = CheckRun.objects.filter(request_id=request.pk).exclude(pk=first.pk).get()
+    execute(second, capture)
+    request.refresh_from_db()
+    approval.refresh_from_db()
+    assert (second.status, second.commit_sha) == ("succeeded", new_head)
+    assert request.commit_sha == new_head
+    assert approval.stale
+    assert SignOff.objects.filter(request=request, stale=False, decision="approve").count() == 0
+
+
+def test_newest_run_of_a_request_cancels_its_older_queued_runs(project, org):
+    request = reviews.request_open(
+        project=project, requester=org.researcher, kind="advance", to_level=1
+    )
+    older = CheckRun.objects.get(request_id=request.pk)
+    reviews.request_checks_rerun(request=request, actor=org.researcher)
+    newer = CheckRun.objects.get(request_id=request.pk, status="queued")
+    older.refresh_from_db()
+    assert older.status == "cancelled"
+    assert f"Superseded by run {newer.pk}" in older.message
+    assert check_run_execute(older.pk) == "skipped"
+    assert not older.results.exists()
+    assert execute(newer).status == "succeeded"
+
+
+def test_already_checked_commit_ends_as_duplicate_and_pins_the_request(project, repo, org, capture):
+    checked = execute(queue(project))
+    request = reviews.request_open(
+        project=project, requester=org.researcher, kind="advance", to_level=1
+    )
+    run = execute(CheckRun.objects.get(request_id=request.pk), capture)
+    request.refresh_from_db()
+    assert (run.status, run.duplicate_of_id, run.commit_sha) == (
+        "cancelled",
+        checked.pk,
+        head(repo),
+    )
+    assert f"already checked in run {checked.pk}" in run.message
+    assert not run.results.exists()
+    assert request.commit_sha == head(repo)
+    assert checked.results.count() == len(keys())
+
+
+def test_malformed_config_makes_every_result_an_error(root, org):
+    repo = make_repo(root, {"README.md": README, ".mltrl.toml": "[paths\nreadme = 'x'\n"})
+    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    run = execute(queue(project))
+    assert run.status == "succeeded"
+    results = list(run.results.all())
+    assert len(results) == len(keys())
+    assert {r.outcome for r in results} == {"error"}
+    assert all(".mltrl.toml is not valid TOML" in r.message for r in results)
+    assert all(".mltrl.toml" in r.fix for r in results)
+
+
+def test_executing_a_run_twice_gives_one_set_of_results(project):
+    run = queue(project)
+    assert check_run_execute(run.pk) == "done"
+    assert check_run_execute(run.pk) == "skipped"
+    run.refresh_from_db()
+    assert run.results.count() == len(keys())
+    assert run.attempts == 1
+
+
+def _held(run: CheckRun, claimed_by: str, heartbeat_age_s: float) -> CheckRun:
+    CheckRun.objects.filter(pk=run.pk).update(
+        status="running",
+        claimed_by=claimed_by,
+        attempts=1,
+        heartbeat_at=timezone.now() - timedelta(seconds=heartbeat_age_s),
+    )
+    return run
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(
+    ("holder", "age_s", "taken_over"),
+    [
+        ("live-local", 0, False),
+        ("other-host", 0, False),
+        ("dead-local", 0, True),
+        ("other-host", 3600, True),
+        ("live-local", 3600, True),
+    ],
+)
+def test_run_held_by_a_live_worker_is_left_alone_a_dead_one_is_taken_over(
+    project, holder, age_s, taken_over
+):
+    claimed_by = {
+        "live-local": f"{socket.gethostname()}:{os.getpid()}",
+        "other-host": "worker-elsewhere.example:4242",
+        "dead-local": f"{socket.gethostname()}:{_dead_pid()}",
+    }[holder]
+    run = _held(queue(project), claimed_by, age_s)
+    first_key = keys()[0]
+    CheckResult.objects.create(run=run, check_key=first_key, outcome="error", message="partial")
+    outcome = check_run_execute(run.pk, worker="new-worker:1")
+    run.refresh_from_db()
+    if not taken_over:
+        assert outcome == "busy"
+        assert (run.status, run.claimed_by, run.attempts) == ("running", claimed_by, 1)
+        return
+    assert outcome == "done"
+    assert (run.status, run.claimed_by, run.attempts) == ("succeeded", "new-worker:1", 2)
+    assert run.results.count() == len(keys())  # the partial result was replaced, not doubled
+    assert run.results.get(check_key=first_key).message != "partial"
+
+
+def test_run_started_too_often_is_given_up(project, settings):
+    settings.MLTRL_RUN_MAX_ATTEMPTS = 3
+    run = queue(project)
+    CheckRun.objects.filter(pk=run.pk).update(attempts=3)
+    assert check_run_execute(run.pk) == "skipped"
+    run.refresh_from_db()
+    assert (run.status, run.error_kind) == ("failed", "gave_up")
+    assert "given up" in run.message
+    assert not run.results.exists()
+
+
+def test_reaper_requeues_a_stale_run_then_fails_it_after_max_attempts(project, settings, capture):
+    settings.MLTRL_RUN_MAX_ATTEMPTS = 2
+    live = _held(queue(project), "worker-elsewhere.example:1", 0)
+    assert check_runs_reap() == 0
+    live.refresh_from_db()
+    assert live.status == "running"
+    stale = _held(live, "worker-elsewhere.example:1", 3600)
+    with capture() as enqueued:
+        assert check_runs_reap() == 1
+    stale.refresh_from_db()
+    assert (stale.status, stale.claimed_by) == ("queued", "")
+    assert "queued again" in stale.message
+    assert len(enqueued) == 1
+    CheckRun.objects.filter(pk=stale.pk).update(
+        status="running",
+        claimed_by="worker-elsewhere.example:1",
+        attempts=2,
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+    )
+    assert check_runs_reap() == 1
+    stale.refresh_from_db()
+    assert (stale.status, stale.error_kind) == ("failed", "worker_lost")
+    assert stale.finished_at is not None
+
+
+def test_reaped_run_is_delivered_again_and_finishes(project, capture):
+    run = _held(queue(project), "worker-elsewhere.example:1", 3600)
+    with capture(execute=True):  # the reaper enqueues; Celery runs eagerly in tests
+        check_runs_reap()
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("succeeded", 2)
+    assert run.results.count() == len(keys())
+
+
+@pytest.mark.parametrize("server", ["stall", "closed"])
+def test_transient_errors_put_the_run_back_in_the_queue(org, root, server):
+    with StallServer() as stall:
+        url = stall.url("repo.git") if server == "stall" else f"http://127.0.0.1:{closed_port()}/r"
+        project = project_update(project=org.project, repository_url=url)
+        run = queue(project)
+        with pytest.raises(TransientRunError) as caught:
+            check_run_execute(run.pk)
+    run.refresh_from_db()
+    kind = "timeout" if server == "stall" else "network"
+    assert caught.value.error.kind == kind
+    assert (run.status, run.claimed_by, run.error_kind) == ("queued", "", kind)
+    assert run.message == caught.value.error.message
+    assert not run.results.exists()
+
+
+def test_task_retries_transient_errors_with_backoff_then_gives_up(org, root):
+    url = f"http://127.0.0.1:{closed_port()}/repo.git"
+    project = project_update(project=org.project, repository_url=url)
+    run = queue(project)
+    with pytest.raises(Retry, match="Retry in 20s"):  # third try: 5 s * 2**2
+        run_checks.apply(args=[run.pk], retries=2)
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("queued", 1)
+    # Eager Celery re-applies each retry at once; let it run the whole chain.
+    previous, celery_app.conf.task_eager_propagates = celery_app.conf.task_eager_propagates, False
+    try:
+        assert run_checks.apply(args=[run.pk]).get() == "gave_up"
+    finally:
+        celery_app.conf.task_eager_propagates = previous
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("failed", 1 + 4)
+    assert run.message.endswith("Gave up after 4 tries.")
+    assert run.finished_at is not None
+    assert run_checks.apply(args=[run.pk]).get() == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("auth", "name", "kind", "words"),
+    [
+        (None, "missing.git", "not_found", "not found"),
+        (("ada", "pw"), "repo.git", "auth_required", "needs authentication"),
+    ],
+)
+def test_user_errors_fail_the_run_without_retry(org, root, repo, auth, name, kind, words):
+    (root / "repo.git").symlink_to(repo)
+    with GitHttpServer(root, auth=auth) as http:
+        project = project_update(project=org.project, repository_url=http.url(name))
+        run = queue(project)
+        result = run_checks.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert (result.state, result.get()) == ("SUCCESS", "done")
+    assert (run.status, run.error_kind, run.attempts) == ("failed", kind, 1)
+    assert words in run.message
+    assert not run.results.exists()
+
+
+def test_pinned_commit_missing_from_the_branch_fails_the_run(project):
+    run = execute(queue(project, commit_sha="f" * 40))
+    assert (run.status, run.error_kind) == ("failed", "commit_not_found")
+    assert "is not on the branch 'main' any more" in run.message
+
+
+def test_project_without_repository_gets_no_run(org):
+    assert org.project.repository_url == ""
+    assert queue(org.project) is None
+    request = reviews.request_open(
+        project=org.project, requester=org.researcher, kind="advance", to_level=1
+    )
+    assert request.state == RequestState.OPEN
+    assert not CheckRun.objects.filter(project=org.project).exists()
+
+
+def test_evidence_level_follows_the_newest_run_only(root, org, capture):
+    repo = make_repo(root, {"src/model.py": "def predict(x):\n    return x\n"})
+    without_readme = head(repo)
+    with_readme = commit(repo, {"README.md": README}, "readme")
+    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    older = queue(project, commit_sha=without_readme)
+    newer = execute(queue(project), capture)
+    assert newer.commit_sha == with_readme
+    assert outcomes(newer)["readme_purpose"] == "pass"
+    assert outcomes(newer)["experiment_records"] == "fail"
+    project.refresh_from_db()
+    assert project.evidence_level == 1
+    moved = AuditEvent.objects.filter(project=project, kind="evidence.changed")
+    assert [e.payload["commit"] for e in moved] == [with_readme]
+    older = execute(older, capture)  # finishes later, on an older commit
+    assert older.status == "succeeded"
+    assert outcomes(older)["readme_purpose"] == "fail"
+    project.refresh_from_db()
+    assert project.evidence_level == 1
+    assert moved.count() == 1
+
+
+def test_evidence_level_ignores_an_old_commit_checked_late(root, org, capture):
+    repo = make_repo(root, {"src/model.py": "def predict(x):\n    return x\n"})
+    without_readme = head(repo)
+    commit(repo, {"README.md": README}, "readme")
+    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    execute(queue(project), capture)
+    project.refresh_from_db()
+    assert project.evidence_level == 1
+    late = execute(queue(project, commit_sha=without_readme), capture)
+    assert outcomes(late)["readme_purpose"] == "fail"
+    project.refresh_from_db()
+    assert project.evidence_level == 1  # the branch head still has its README
