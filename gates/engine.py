@@ -10,6 +10,7 @@ with a message the researcher can act on; the worker itself never crashes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -220,6 +221,9 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         sha = run.commit_sha
         if not mirror.has_commit(sha):
             mirror.fetch(branch)
+        if not mirror.has_commit(sha):
+            with contextlib.suppress(GitError):  # servers may refuse wants by SHA
+                mirror.fetch_commit(sha)
         if not mirror.has_commit(sha):
             raise GitError(
                 "commit_not_found",

@@ -9,8 +9,9 @@ Nothing from a repository is ever executed or checked out. Every git call:
 - has a wall-clock timeout, after which its whole process group is killed.
 
 Repositories are fetched into a cached bare mirror per project, incrementally,
-as a partial clone with ``--filter=blob:limit=<blob cap>``: blobs under the cap
-arrive in the fetch, larger ones never download. Right after each fetch the
+as a shallow (``--depth=1``) partial clone with ``--filter=blob:limit=<blob
+cap>``: only the wanted commit's tree, blobs under the cap in the same pack,
+larger ones never downloaded; a later fetch sends only what changed. Right after each fetch the
 promisor setting is removed, so reading a missing blob later fails instead of
 downloading it behind our back (git 2.39 would fetch it lazily otherwise, even
 with ``-c remote.origin.promisor=false``). ``ls-tree -l`` then shows ``BAD`` as
@@ -205,6 +206,7 @@ def run_git(
     extra_config: tuple[str, ...] = (),
     watch_dir: Path | None = None,
     max_bytes: int | None = None,
+    ok_codes: tuple[int, ...] = (0,),
 ) -> bytes:
     """Run one hardened git command; kill its process group on timeout or size overrun."""
     command = ["git"]
@@ -249,7 +251,7 @@ def run_git(
         err.seek(0)
         stdout = out.read()
         stderr = err.read().decode("utf-8", "replace")
-    if code != 0:
+    if code not in ok_codes:
         raise _classify(stderr)
     return stdout
 
@@ -361,8 +363,25 @@ class Mirror:
         return run_git(args, git_dir=self.path, home=self.home, **kwargs)
 
     def fetch(self, branch: str) -> str:
-        """Fetch ``branch`` incrementally; return its head commit SHA."""
+        """Fetch the head of ``branch`` (shallow, blobs under the cap); return its SHA."""
         _check_branch(branch)
+        ref = f"refs/heads/{branch}"
+        self._fetch_refspec(f"+{ref}:{ref}")
+        return self.resolve(ref)
+
+    def fetch_commit(self, sha: str) -> None:
+        """Fetch one commit by SHA (a pinned commit that is no longer the branch head)."""
+        if len(sha) not in (40, 64) or any(c not in "0123456789abcdef" for c in sha):
+            raise GitError("bad_ref", f"{sha!r} is not a full commit SHA.")
+        self._fetch_refspec(sha)
+
+    def _fetch_refspec(self, refspec: str) -> None:
+        """One shallow, filtered, incremental fetch into the mirror.
+
+        ``--depth=1`` brings only the tree of the wanted commit (checks read no
+        history); objects the mirror already has are not sent again, so a fetch
+        after one new commit moves only what changed.
+        """
         pins = _checked_pins(self.url)
         with _locked(self.path):
             if not (self.path / "HEAD").exists():
@@ -374,7 +393,6 @@ class Mirror:
                     timeout_s=30,
                 )
             self._git(["config", "remote.origin.url", self.url], timeout_s=30)
-            ref = f"refs/heads/{branch}"
             try:
                 self._git(
                     [
@@ -383,9 +401,10 @@ class Mirror:
                         "--no-tags",
                         "--no-write-fetch-head",
                         "--no-recurse-submodules",
+                        "--depth=1",
                         f"--filter=blob:limit={self.limits.max_blob_bytes}",
                         "origin",
-                        f"+{ref}:{ref}",
+                        refspec,
                     ],
                     extra_config=pins,
                     watch_dir=self.path,
@@ -397,7 +416,6 @@ class Mirror:
                 raise
             finally:
                 self._forget_promisor()
-            return self.resolve(ref)
 
     def _forget_promisor(self) -> None:
         for key in ("remote.origin.promisor", "remote.origin.partialclonefilter"):
@@ -457,6 +475,34 @@ class RepoSnapshot:
             mode, _kind, sha, size = meta.decode().split()
             path = raw_path.decode("utf-8", "surrogateescape")
             yield TreeEntry(path, mode, sha, None if size in ("BAD", "-") else int(size))
+
+    def grep(
+        self, pattern: str, *, pathspecs: Iterable[str] = ()
+    ) -> Iterator[tuple[str, int, str]]:
+        """(path, line number, line) of regular text files matching a PCRE ``pattern``.
+
+        git reads the blobs in C, in threads, without a checkout: far faster than
+        streaming every file through Python. Binary files (``-I``), symlinks,
+        submodules and blobs over the fetch cap (git cannot read them; it says so
+        on stderr and goes on) are left out.
+        """
+        out = self.mirror._git(
+            ["grep", "-I", "-n", "-z", "--no-color", "-P", "-e", pattern, self.sha, "--",
+             *pathspecs],
+            ok_codes=(0, 1),  # 1: no line matched
+        )  # fmt: skip
+        entries = self.entries()
+        prefix = len(self.sha) + 1  # "<sha>:" before each path
+        for record in out.split(b"\n"):
+            if not record:
+                continue
+            raw_path, _, rest = record.partition(b"\0")
+            number, _, line = rest.partition(b"\0")
+            path = raw_path[prefix:].decode("utf-8", "surrogateescape")
+            entry = entries.get(path)
+            if entry is None or not entry.is_file:
+                continue
+            yield path, int(number), line.decode("utf-8", "replace")
 
     def read_bytes(self, path: str, *, limit: int | None = None) -> bytes | None:
         """A regular file's content; None for symlinks, submodules, missing or oversized."""

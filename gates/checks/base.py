@@ -43,6 +43,10 @@ class SnapshotLike(Protocol):
         self, paths: Iterable[str], *, limit: int = ...
     ) -> Iterator[tuple[str, str]]: ...
 
+    def grep(
+        self, pattern: str, *, pathspecs: Iterable[str] = ...
+    ) -> Iterator[tuple[str, int, str]]: ...
+
 
 @dataclass(frozen=True)
 class CheckOutput:
@@ -73,9 +77,13 @@ class CheckContext:
     snapshot: SnapshotLike
     config: MltrlConfig
 
+    _files: dict[str, TreeEntryLike] | None = field(default=None, init=False, repr=False)
+
     def files(self) -> dict[str, TreeEntryLike]:
-        """Regular files only (no symlinks, no submodules), by path."""
-        return {p: e for p, e in self.snapshot.entries().items() if e.is_file}
+        """Regular files only (no symlinks, no submodules), by path; computed once."""
+        if self._files is None:
+            self._files = {p: e for p, e in self.snapshot.entries().items() if e.is_file}
+        return self._files
 
     def find(self, pattern: str | re.Pattern[str]) -> list[str]:
         """Paths of regular files matching a regex (case-insensitive), sorted."""

@@ -1,9 +1,11 @@
 """no_secrets: credentials committed in the tree of the pinned commit.
 
-Every regular text file up to 1 MB is streamed once (``iter_texts``); files
-with a binary extension, or a NUL byte in their first 8 KiB, are skipped.
-Each rule first looks for a cheap lower-case needle, then runs its compiled
-pattern. Found:
+``git grep`` (C, threaded, no checkout) picks the candidate lines of every
+regular text file up to 1 MB with ``PREFILTER``, a superset of what the rules
+find; the rules then run on those lines only. Files with a binary extension,
+binary content, and blobs over the fetch cap are skipped; .env files and files
+with a private-key header are read whole. Each rule first looks for a cheap
+lower-case needle, then runs its compiled pattern. Found:
 
 - private keys: a ``-----BEGIN ... PRIVATE KEY-----`` block with key material
   after it (a header alone, as in docs, is not a finding); files named
@@ -200,7 +202,14 @@ ASSIGNED = re.compile(
         \\?["']?[ \t]*(?::=|=>|=|:)[ \t]*\\?(["'])([^"'\s\\]{8,200})\\?\2""",
     re.I | re.X,
 )
-ASSIGNED_NEEDLES = ("pass", "pwd", "secret", "token", "key", "credential")
+ASSIGNED_NEEDLE = re.compile("pass|pwd|secret|token|key|credential")
+# Lines git grep hands to the rules: a superset of what any rule can find on a
+# line (each rule's needles; a secret-ish name assigned a quoted literal).
+PREFILTER = (
+    r"(?i)(?:private key|akia|asia|aws[\w.-]{0,20}?secret|gh[pousr]_|github_pat_|glpat-"
+    r"|xox[abprs]-|aiza|_live_"
+    r"|(?:pass|pwd|secret|token|key|credential)\w*\\?[\"']?[ \t]*(?::=|=>|=|:)[ \t]*\\?[\"'])"
+)
 NAME_BEFORE = re.compile(r"[\w.-]*$")
 ENV_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.*)$", re.M)
 ENV_SECRET_KEY = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|PWD", re.I)
@@ -228,13 +237,15 @@ def _line_of(text: str, pos: int) -> tuple[int, str]:
     return text.count("\n", 0, pos) + 1, text[start : end if end != -1 else len(text)]
 
 
-def scan_text(path: str, text: str) -> list[dict]:
-    """Findings in one file: path, line, kind, label and a masked hint."""
+def scan_text(path: str, text: str, first_line: int = 1) -> list[dict]:
+    """Findings in a file (or in lines of it starting at ``first_line``): path, line,
+    kind, label and a masked hint."""
     findings: list[dict] = []
     lower = text.lower()
 
     def add(pos: int, kind: str, label: str, masked: str, name: str | None = None) -> None:
         number, line = _line_of(text, pos)
+        number += first_line - 1
         if any(marker in line for marker in ALLOW_MARKERS):
             return
         finding = {"path": path, "line": number, "kind": kind, "label": label, "masked": masked}
@@ -256,8 +267,19 @@ def scan_text(path: str, text: str) -> list[dict]:
                     continue
                 masked = value[: rule.shown_prefix] + "…"
             add(m.start(), rule.kind, rule.label, masked)
-    if any(needle in lower for needle in ASSIGNED_NEEDLES):
-        for m in ASSIGNED.finditer(text):
+    # The generic rule runs only on lines holding a needle and a quote: words like
+    # "tokenizer" are everywhere in ML code, and the full pattern is slow.
+    searched_until = -1
+    for hit in ASSIGNED_NEEDLE.finditer(lower):
+        if hit.start() < searched_until:
+            continue
+        start = text.rfind("\n", 0, hit.start()) + 1
+        end = text.find("\n", hit.end())
+        end = len(text) if end == -1 else end
+        searched_until = end
+        if '"' not in text[start:end] and "'" not in text[start:end]:
+            continue
+        for m in ASSIGNED.finditer(text, start, end):
             value = m.group(3)
             if _placeholder(value) or re.fullmatch(r"[a-z_.-]+|[A-Z_.-]+", value):
                 continue
@@ -315,12 +337,20 @@ def no_secrets(ctx: CheckContext) -> CheckOutput:
             continue
         if entry.size is not None and 0 < entry.size <= MAX_SCAN_BYTES:
             to_scan.append(path)
-    scanned = 0
-    for path, text in ctx.snapshot.iter_texts(sorted(to_scan), limit=MAX_SCAN_BYTES):
-        scanned += 1
+    scannable = set(to_scan)
+    whole_files: set[str] = {p for p in scannable if _is_env_file(PurePosixPath(p).name)}
+    for path, number, line in ctx.snapshot.grep(PREFILTER):
+        if path not in scannable:
+            continue
+        if "private key" in line.lower():
+            whole_files.add(path)  # the key material is on the lines after the header
+            continue
+        findings.extend(scan_text(path, line, first_line=number))
+    for path, text in ctx.snapshot.iter_texts(sorted(whole_files), limit=MAX_SCAN_BYTES):
         findings.extend(scan_text(path, text))
         if _is_env_file(PurePosixPath(path).name):
             findings.extend(scan_env(path, text))
+    scanned = len(scannable)
     # One finding per line: the specific rule wins over the generic assignment rule.
     findings = list({(f["path"], f["line"]): f for f in reversed(findings)}.values())
     findings.sort(key=lambda f: (f["path"], f["line"] or 0))

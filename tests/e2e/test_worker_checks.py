@@ -19,6 +19,7 @@ from projects.services import project_update
 from reviews import services
 from reviews.models import LevelChangeRequest
 from tests.gitrepo import commit, make_repo
+from tests.gitserver import GitDaemon, allow_loopback
 from tests.org import build_org
 
 from .worker import celery_worker, wait_for
@@ -40,23 +41,29 @@ GOOD_REPO = {
 def repo_root(tmp_path, settings):
     root = tmp_path / "repos"
     root.mkdir()
-    settings.MLTRL_GIT_FILE_ROOT = str(root)
-    settings.MLTRL_GIT_MIRROR_DIR = str(tmp_path / "mirrors")
+    allow_loopback(settings, mirrors=tmp_path / "mirrors")
     return root
 
 
-def _linked_project(repo):
+@pytest.fixture
+def daemon(repo_root):
+    """The repositories under ``repo_root`` served by a real ``git daemon`` on loopback."""
+    with GitDaemon(repo_root) as server:
+        yield server
+
+
+def _linked_project(url: str):
     org = build_org()
-    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    project = project_update(project=org.project, repository_url=url)
     project.card.tldr = "Find defects in product photos."
     project.card.save()
     return org, project
 
 
-def test_request_open_runs_checks_in_worker_and_gate_uses_them(repo_root, tmp_path):
+def test_request_open_runs_checks_in_worker_and_gate_uses_them(repo_root, daemon, tmp_path):
     repo = make_repo(repo_root, GOOD_REPO)
     head = commit(repo, {"NOTES.md": "second commit\n"}, "notes")
-    org, project = _linked_project(repo)
+    org, project = _linked_project(daemon.url(repo.name))
     with celery_worker({}, log_path=tmp_path / "worker.log"):
         request = services.request_open(
             project=project, requester=org.researcher, kind="advance", to_level=1
@@ -86,11 +93,11 @@ def test_request_open_runs_checks_in_worker_and_gate_uses_them(repo_root, tmp_pa
     assert project.evidence_level is not None and project.evidence_level >= 1
 
 
-def test_worker_killed_mid_run_is_redelivered_and_ends_once(repo_root, tmp_path):
+def test_worker_killed_mid_run_is_redelivered_and_ends_once(repo_root, daemon, tmp_path):
     # Enough files that the run takes a moment, so it can be killed in the middle.
     files = {f"pkg/module_{n}.py": f"VALUE = {n}\n" * 50 for n in range(3000)}
-    repo = make_repo(repo_root, {**GOOD_REPO, **files})
-    org, project = _linked_project(repo)
+    repo = make_repo(repo_root, {**GOOD_REPO, **files}, bare=True)
+    org, project = _linked_project(daemon.url(repo.name))
     env = {"MLTRL_RUN_HEARTBEAT_S": "1", "MLTRL_RUN_HEARTBEAT_TIMEOUT_S": "30"}
     with celery_worker(env, log_path=tmp_path / "worker.log") as worker:
         services.request_open(project=project, requester=org.researcher, kind="advance", to_level=1)

@@ -1,0 +1,328 @@
+"""Benchmark: a check run against a plain shallow clone, and the worker's memory.
+
+Generates a repository (default 5,000 files, 1,000 commits) with git
+fast-import, serves it with ``git daemon`` on loopback, and measures side by
+side, in one run, each N times (medians reported):
+
+- ``git clone --depth 1`` of it (the baseline),
+- a cold check run: empty mirror, the full engine (``check_run_execute``:
+  fetch, resolve, every repository check, results stored in the database),
+- a warm re-run after one new commit (the mirror is kept).
+
+Then, in a fresh process, one cold check run on a 50,000-file repository and
+its peak resident memory (the Python process, and the largest git child).
+
+    .venv/bin/python benchmarks/check_run.py [--files 5000 --commits 1000 --repeat 5]
+
+It uses a throw-away SQLite database and folders under a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+GIT_ENV = {
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "LC_ALL": "C",
+}
+WORDS = [
+    "model",
+    "data",
+    "train",
+    "eval",
+    "metric",
+    "loss",
+    "batch",
+    "feature",
+    "label",
+    "drift",
+    "pipeline",
+    "score",
+    "vector",
+    "tensor",
+    "sample",
+    "split",
+    "layer",
+    "weight",
+    "bias",
+    "gradient",
+    "epoch",
+    "tokenizer",
+]
+
+
+def _text(rng: random.Random, size: int) -> bytes:
+    words = []
+    length = 0
+    while length < size:
+        word = rng.choice(WORDS)
+        words.append(word)
+        length += len(word) + 1
+    return (" ".join(words) + "\n").encode()
+
+
+def _path(n: int) -> str:
+    kinds = (
+        "src/pkg{}/module_{}.py",
+        "tests/test_{}_{}.py",
+        "docs/page{}_{}.md",
+        "conf/exp{}_{}.yaml",
+    )
+    return kinds[n % 4].format(n // 400, n)
+
+
+def generate_repo(path: Path, *, files: int, commits: int, seed: int = 7) -> None:
+    """A bare repository: one commit with ``files`` files, then small commits touching 3 files."""
+    rng = random.Random(seed)
+    subprocess.run(
+        ["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True, env=GIT_ENV
+    )
+    subprocess.run(
+        ["git", "-C", str(path), "config", "uploadpack.allowFilter", "true"],
+        check=True,
+        env=GIT_ENV,
+    )
+    importer = subprocess.Popen(
+        ["git", "-C", str(path), "fast-import", "--quiet"], stdin=subprocess.PIPE, env=GIT_ENV
+    )
+    out = importer.stdin
+    mark = 0
+    when = 1_700_000_000
+
+    def commit(changes: dict[str, bytes], message: str) -> None:
+        # Each commit continues the branch fast-import is building.
+        nonlocal mark, when
+        marks = {}
+        for name, data in changes.items():
+            mark += 1
+            marks[name] = mark
+            out.write(b"blob\nmark :%d\ndata %d\n" % (mark, len(data)) + data + b"\n")
+        when += 60
+        msg = message.encode()
+        out.write(b"commit refs/heads/main\n")
+        out.write(b"committer Bench <bench@example.org> %d +0000\n" % when)
+        out.write(b"data %d\n%s\n" % (len(msg), msg))
+        for name, blob in marks.items():
+            out.write(b"M 100644 :%d %s\n" % (blob, name.encode()))
+        out.write(b"\n")
+
+    tree = {_path(n): _text(rng, rng.randint(400, 3000)) for n in range(files)}
+    tree["README.md"] = b"# Bench\n\n## Purpose\n\nA generated repository for benchmarks.\n"
+    commit(tree, "initial")
+    names = sorted(tree)
+    for number in range(1, commits):
+        changed = {name: _text(rng, rng.randint(400, 3000)) for name in rng.sample(names, 3)}
+        commit(changed, f"change {number}")
+    out.close()
+    if importer.wait() != 0:
+        raise RuntimeError("git fast-import failed")
+
+
+def add_commit(path: Path, number: int) -> None:
+    """One more commit on main touching one file (through a temporary work tree)."""
+    data = f"edit {number}\n".encode()
+    blob = subprocess.run(
+        ["git", "-C", str(path), "hash-object", "-w", "--stdin"],
+        input=data, capture_output=True, check=True, env=GIT_ENV,
+    ).stdout.decode().strip()  # fmt: skip
+    index = path / "bench.index"
+    env = {**GIT_ENV, "GIT_INDEX_FILE": str(index), "GIT_AUTHOR_NAME": "B",
+           "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "B",
+           "GIT_COMMITTER_EMAIL": "b@x"}  # fmt: skip
+    git = ["git", "-C", str(path)]
+    subprocess.run([*git, "read-tree", "main"], check=True, env=env)
+    subprocess.run([*git, "update-index", "--add", "--cacheinfo", f"100644,{blob},EDITS.md"],
+                   check=True, env=env)  # fmt: skip
+    tree = subprocess.run([*git, "write-tree"], capture_output=True, check=True, env=env)
+    new = subprocess.run(
+        [*git, "commit-tree", tree.stdout.decode().strip(), "-p", "main", "-m", f"edit {number}"],
+        capture_output=True, check=True, env=env,
+    ).stdout.decode().strip()  # fmt: skip
+    subprocess.run([*git, "update-ref", "refs/heads/main", new], check=True, env=env)
+    index.unlink(missing_ok=True)
+
+
+class Daemon:
+    def __init__(self, root: Path):
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.root = root
+
+    def __enter__(self) -> Daemon:
+        self.process = subprocess.Popen(
+            ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={self.root}",
+             "--listen=127.0.0.1", f"--port={self.port}", str(self.root)],
+            env=GIT_ENV, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(0.5)
+        return self
+
+    def url(self, name: str) -> str:
+        return f"git://127.0.0.1:{self.port}/{name}"
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
+def setup_django(work: Path) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "mltrl_site.settings",
+            "MLTRL_VAR_DIR": str(work / "var"),
+            "MLTRL_GIT_MIRROR_DIR": str(work / "mirrors"),
+            "MLTRL_GIT_ALLOWED_HOSTS": "127.0.0.1",
+            "MLTRL_GIT_ALLOWED_SCHEMES": "git,https",
+            "MLTRL_GIT_MAX_FILES": "200000",
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+        }
+    )
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_project(url: str, slug: str):
+    from projects import services
+
+    team = services.team_create(slug=f"team-{slug}", name=f"Team {slug}")
+    return services.project_create(team=team, slug=slug, name=slug, repository_url=url)
+
+
+def timed_run(project) -> tuple[float, object]:
+    """Create a run for the branch head and execute it in-process; return seconds and run."""
+    from gates.checks.base import catalog_version, repository_checks
+    from gates.engine import check_run_execute
+    from gates.models import CheckRun
+
+    keys = [c.key for c in repository_checks()]
+    run = CheckRun.objects.create(
+        project=project, ref="main", check_set=catalog_version(), check_keys=keys,
+        progress_total=len(keys),
+    )  # fmt: skip
+    start = time.perf_counter()
+    outcome = check_run_execute(run.pk)
+    elapsed = time.perf_counter() - start
+    run.refresh_from_db()
+    if outcome != "done" or run.status != "succeeded":
+        raise RuntimeError(f"run ended {run.status}: {run.message}")
+    return elapsed, run
+
+
+def clone_depth_1(url: str, target: Path) -> float:
+    shutil.rmtree(target, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", url, str(target)], check=True, env=GIT_ENV
+    )
+    return time.perf_counter() - start
+
+
+def speed(args, work: Path) -> dict:
+    from gates.models import CheckRun
+
+    served = work / "served"
+    served.mkdir()
+    t0 = time.perf_counter()
+    generate_repo(served / "bench.git", files=args.files, commits=args.commits)
+    generated = time.perf_counter() - t0
+    clones, colds, warms = [], [], []
+    with Daemon(served) as daemon:
+        url = daemon.url("bench.git")
+        project = make_project(url, "bench")
+        mirrors = work / "mirrors"
+        for n in range(args.repeat):
+            clones.append(clone_depth_1(url, work / "clone"))
+            shutil.rmtree(mirrors, ignore_errors=True)
+            CheckRun.objects.all().delete()
+            cold, run = timed_run(project)
+            colds.append(cold)
+            add_commit(served / "bench.git", n)
+            warm, _ = timed_run(project)
+            warms.append(warm)
+        checks = run.progress_total
+    clone, cold, warm = (statistics.median(x) for x in (clones, colds, warms))
+    return {
+        "files": args.files, "commits": args.commits, "repeat": args.repeat, "checks": checks,
+        "generate_s": round(generated, 2),
+        "clone_depth1_s": [round(x, 3) for x in clones],
+        "cold_run_s": [round(x, 3) for x in colds],
+        "warm_run_s": [round(x, 3) for x in warms],
+        "median_clone_s": round(clone, 3), "median_cold_s": round(cold, 3),
+        "median_warm_s": round(warm, 3),
+        "cold_over_clone": round(cold / clone, 2), "warm_over_cold": round(warm / cold, 2),
+    }  # fmt: skip
+
+
+def memory(args, work: Path) -> dict:
+    served = work / "served-big"
+    served.mkdir()
+    generate_repo(served / "big.git", files=args.memory_files, commits=2)
+    with Daemon(served) as daemon:
+        project = make_project(daemon.url("big.git"), "big")
+        elapsed, run = timed_run(project)
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "files": args.memory_files, "run_s": round(elapsed, 2), "checks": run.progress_total,
+        "peak_rss_python_mb": round(self_kb / 1024, 1),
+        "peak_rss_largest_git_child_mb": round(children_kb / 1024, 1),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=5000)
+    parser.add_argument("--commits", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--memory-files", type=int, default=50_000)
+    parser.add_argument("--part", choices=["all", "speed", "memory"], default="all")
+    args = parser.parse_args()
+    if args.part == "all":
+        # Memory is measured in a fresh process so the speed part does not inflate it.
+        base = [sys.executable, __file__, "--files", str(args.files), "--commits",
+                str(args.commits), "--repeat", str(args.repeat), "--memory-files",
+                str(args.memory_files)]  # fmt: skip
+        speed_out = subprocess.run([*base, "--part", "speed"], capture_output=True, text=True)
+        memory_out = subprocess.run([*base, "--part", "memory"], capture_output=True, text=True)
+        for out in (speed_out, memory_out):
+            if out.returncode != 0:
+                sys.exit(out.stderr)
+        result = {"speed": json.loads(speed_out.stdout), "memory": json.loads(memory_out.stdout)}
+        print(json.dumps(result, indent=2))
+        return
+    with tempfile.TemporaryDirectory(prefix="mltrl-bench-") as tmp:
+        work = Path(tmp)
+        setup_django(work)
+        import logging
+
+        logging.disable(logging.WARNING)
+        result = speed(args, work) if args.part == "speed" else memory(args, work)
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
