@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -25,6 +26,7 @@ from django.utils import timezone
 from . import checks as _catalog  # noqa: F401  (registers every check)
 from .checks.base import CheckContext, CheckOutput, errored, repository_checks
 from .checks.config import CONFIG_PATH, ConfigError, config_parse
+from .checks.facts import FactStore
 from .evidence import project_evidence_update
 from .git import GitError, Mirror
 from .models import CHECK_RUN_FINAL_STATES, CheckResult, CheckRun, CheckRunStatus
@@ -112,10 +114,53 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
-def _still_mine(run: CheckRun, worker: str) -> bool:
-    return CheckRun.objects.filter(
-        pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING
-    ).exists()
+class _ResultBatch:
+    """Results written in batches, each with the progress, in one transaction.
+
+    A batch is flushed when ``MLTRL_RUN_FLUSH_S`` has passed since the last one,
+    so a slow run shows "4 of 11 checks done" as it goes while a fast run
+    writes once. Each flush first checks, by compare-and-swap, that the run is
+    still ours and running; upserts keep exactly one result per check.
+    """
+
+    def __init__(self, run: CheckRun, worker: str):
+        self.run, self.worker = run, worker
+        self.pending: list[CheckResult] = []
+        self.done = 0
+        self.flushed_at = time.monotonic()
+
+    def add(self, key: str, output: CheckOutput) -> bool:
+        self.pending.append(
+            CheckResult(
+                run=self.run,
+                check_key=key,
+                outcome=output.outcome,
+                message=output.message[:500],
+                evidence=output.evidence,
+                fix=output.fix,
+            )
+        )
+        self.done += 1
+        if time.monotonic() - self.flushed_at >= settings.MLTRL_RUN_FLUSH_S:
+            return self.flush()
+        return True
+
+    def flush(self) -> bool:
+        with transaction.atomic():
+            mine = CheckRun.objects.filter(
+                pk=self.run.pk, claimed_by=self.worker, status=CheckRunStatus.RUNNING
+            ).update(progress_done=self.done, heartbeat_at=timezone.now())
+            if not mine:
+                return False
+            CheckResult.objects.bulk_create(
+                self.pending,
+                update_conflicts=True,
+                unique_fields=["run", "check_key"],
+                update_fields=["outcome", "message", "evidence", "fix"],
+            )
+        self.pending = []
+        self.flushed_at = time.monotonic()
+        return True
 
 
 def _finish(run: CheckRun, worker: str, status: str, message: str, kind: str = "") -> bool:
@@ -242,31 +287,25 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         config = config_parse(snapshot.read_text(CONFIG_PATH))
     except ConfigError as exc:
         config, config_error = None, str(exc)
-    context = CheckContext(snapshot, config) if config is not None else None
-    done = 0
+    store = FactStore.load(mirror.facts_path)
+    context = CheckContext(snapshot, config, store) if config is not None else None
     counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0}
+    batch = _ResultBatch(run, worker)
     for check in repository_checks():
-        if heartbeat.lost.is_set() or not _still_mine(run, worker):
+        if heartbeat.lost.is_set():
             return
         if config_error:
             output = errored(config_error, f"Fix {CONFIG_PATH} or remove it to use the defaults.")
         else:
             output = _run_one(check, context)
-        CheckResult.objects.update_or_create(
-            run=run,
-            check_key=check.key,
-            defaults={
-                "outcome": output.outcome,
-                "message": output.message[:500],
-                "evidence": output.evidence,
-                "fix": output.fix,
-            },
-        )
-        done += 1
         counts[output.outcome] += 1
-        CheckRun.objects.filter(pk=run.pk, claimed_by=worker).update(
-            progress_done=done, heartbeat_at=timezone.now()
-        )
+        if not batch.add(check.key, output):
+            return  # cancelled or taken over: write nothing more
+    if not batch.flush():
+        return
+    done = batch.done
+    if context is not None:
+        store.save(mirror.facts_path)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

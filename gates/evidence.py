@@ -13,22 +13,27 @@ from projects.levels import HIGHEST_LEVEL
 from projects.models import Project
 from projects.services import project_evidence_set
 
-from .models import PASSING_OUTCOMES, CheckRun, CheckRunStatus, GateKind
-from .policies import requirements_resolve
+from .models import PASSING_OUTCOMES, CheckRun, CheckRunStatus
+from .policies import advance_key, policy_by_key, policy_current_version
 from .selectors import check_statuses
 
 
 def evidence_level_compute(project: Project, commit_sha: str) -> int:
-    """Climb from level 0 while every check required to reach the next level passes."""
-    level = 0
+    """Climb from level 0 while every check required to reach the next level passes.
+
+    The advance gates' current policies are read once and the statuses of all
+    their checks fetched in one call, whatever the number of levels.
+    """
+    cumulative: list[tuple[str, ...]] = []
+    keys: list[str] = []
     for target in range(1, HIGHEST_LEVEL + 1):
-        _, requirements = requirements_resolve(
-            kind=GateKind.ADVANCE, from_level=target - 1, to_level=target
-        )
-        statuses = check_statuses(
-            project=project, commit_sha=commit_sha, keys=requirements.required_checks
-        )
-        if not all(s.outcome in PASSING_OUTCOMES for s in statuses.values()):
+        version = policy_current_version(policy_by_key(advance_key(target - 1)))
+        keys += [k for k in version.snapshot["required_checks"] if k not in keys]
+        cumulative.append(tuple(keys))
+    statuses = check_statuses(project=project, commit_sha=commit_sha, keys=keys)
+    level = 0
+    for target, required in enumerate(cumulative, start=1):
+        if not all(statuses[k].outcome in PASSING_OUTCOMES for k in required):
             break
         level = target
     return level

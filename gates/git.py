@@ -230,10 +230,21 @@ def run_git(
             threading.Thread(
                 target=_watch_size, args=(process, watch_dir, max_bytes, overrun), daemon=True
             ).start()
-        try:
-            code = process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
+        # Popen.wait(timeout=...) polls with sleeps (up to 50 ms late per call);
+        # block in wait() instead and let a timer kill the group on time-out.
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
             _kill_group(process)
+
+        timer = threading.Timer(timeout_s, expire)
+        timer.start()
+        try:
+            code = process.wait()
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
             raise GitError(
                 "timeout",
                 f"git took longer than {timeout_s:.0f} s and was stopped; "
@@ -355,6 +366,7 @@ class Mirror:
             raise GitError("url_refused", " ".join(exc.messages)) from None
         self.limits = limits or GitLimits.from_settings()
         self.path = mirror_root() / f"{key}.git"
+        self.facts_path = mirror_root() / f"{key}.facts.json"  # see gates.checks.facts
         self.home = str(mirror_root() / ".home")
         Path(self.home).mkdir(exist_ok=True)
 

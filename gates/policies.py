@@ -106,7 +106,7 @@ class Requirements:
         )
 
 
-def _policy(key: str) -> GatePolicy:
+def policy_by_key(key: str) -> GatePolicy:
     try:
         return GatePolicy.objects.get(key=key)
     except GatePolicy.DoesNotExist:
@@ -124,9 +124,9 @@ def requirements_resolve(
     advance gate up to the target level; a switchback needs only its sign-offs.
     """
     if kind == GateKind.ADVANCE:
-        gate = _policy(advance_key(from_level))
+        gate = policy_by_key(advance_key(from_level))
     elif kind in (GateKind.ENTRY, GateKind.SWITCHBACK):
-        gate = _policy(kind)
+        gate = policy_by_key(kind)
     else:
         raise ValidationError(f"Unknown request kind {kind!r}.")
     version = policy_current_version(gate)
@@ -136,7 +136,7 @@ def requirements_resolve(
     versions: dict[str, int] = {}
     if kind != GateKind.SWITCHBACK:
         for level in range(to_level):
-            step = _policy(advance_key(level))
+            step = policy_by_key(advance_key(level))
             step_version = policy_current_version(step)
             versions[step.key] = step_version.number
             checks += [c for c in step_version.snapshot["required_checks"] if c not in checks]

@@ -208,7 +208,7 @@ SPECTACULAR_SETTINGS = {
 # exactly that folder (the offline demo repositories).
 MLTRL_GIT_ALLOWED_SCHEMES = env_list("MLTRL_GIT_ALLOWED_SCHEMES", ["https", "ssh", "git"])
 MLTRL_GIT_ALLOWED_HOSTS = env_list("MLTRL_GIT_ALLOWED_HOSTS", [])
-MLTRL_GIT_FILE_ROOT = env_str("MLTRL_GIT_FILE_ROOT")
+MLTRL_GIT_FILE_ROOT = env_str("MLTRL_GIT_FILE_ROOT", str(VAR_DIR / "demo-repos") if DEBUG else None)
 # Cached bare mirrors, and the limits every fetch and check run respects.
 MLTRL_GIT_MIRROR_DIR = env_str("MLTRL_GIT_MIRROR_DIR", str(VAR_DIR / "git-mirrors"))
 MLTRL_GIT_TIMEOUT_S = env_int("MLTRL_GIT_TIMEOUT_S", 120, minimum=1)
@@ -222,6 +222,7 @@ MLTRL_GIT_MAX_MIRROR_BYTES = env_int("MLTRL_GIT_MAX_MIRROR_BYTES", 2_000_000_000
 MLTRL_RUN_HEARTBEAT_S = env_int("MLTRL_RUN_HEARTBEAT_S", 5, minimum=1)
 MLTRL_RUN_HEARTBEAT_TIMEOUT_S = env_int("MLTRL_RUN_HEARTBEAT_TIMEOUT_S", 60, minimum=2)
 MLTRL_RUN_MAX_ATTEMPTS = env_int("MLTRL_RUN_MAX_ATTEMPTS", 6, minimum=1)
+MLTRL_RUN_FLUSH_S = env_int("MLTRL_RUN_FLUSH_S", 1, minimum=0)  # results/progress write cadence
 MLTRL_MONITOR_FROM_LEVEL = env_int("MLTRL_MONITOR_FROM_LEVEL", 7, minimum=0)
 
 LOGGING = {

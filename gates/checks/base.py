@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ..models import CheckOutcome
 from .config import MltrlConfig
+from .facts import FactStore
 
 
 class TreeEntryLike(Protocol):
@@ -76,6 +77,7 @@ def errored(message: str, fix: str = "", **evidence: Any) -> CheckOutput:
 class CheckContext:
     snapshot: SnapshotLike
     config: MltrlConfig
+    store: FactStore = field(default_factory=FactStore)
 
     _files: dict[str, TreeEntryLike] | None = field(default=None, init=False, repr=False)
 
@@ -92,6 +94,35 @@ class CheckContext:
 
     def text(self, path: str) -> str | None:
         return self.snapshot.read_text(path)
+
+    def file_facts(
+        self,
+        extractor: str,
+        paths: Iterable[str],
+        extract: Callable[[str, str], Any],
+        *,
+        limit: int = 1_000_000,
+    ) -> dict[str, Any]:
+        """``extract(path, text)`` for each file, reading only blobs not seen before."""
+        files = self.files()
+
+        def compute(missing: list[str]) -> dict[str, Any]:
+            found = {p: None for p in missing}
+            for path, text in self.snapshot.iter_texts(missing, limit=limit):
+                found[path] = extract(path, text)
+            return found
+
+        return self.store.facts(extractor, ((p, files[p].sha) for p in paths), compute)
+
+    def batch_facts(
+        self,
+        extractor: str,
+        paths: Iterable[str],
+        compute: Callable[[list[str]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Like ``file_facts``, with one ``compute(missing_paths)`` call (e.g. a git grep)."""
+        files = self.files()
+        return self.store.facts(extractor, ((p, files[p].sha) for p in paths), compute)
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import PurePosixPath
 
 from .base import CheckContext, CheckOutput, failed, passed
-from .common import VENDORED, capped, check, plural
+from .common import VENDORED, basename, capped, check, plural, suffix
 
 # --- experiment_records ---------------------------------------------------------------
 
@@ -137,12 +136,25 @@ def find_test_files(ctx: CheckContext) -> dict[str, str]:
 
 
 def count_tests(ctx: CheckContext, files: dict[str, str], *, integration: bool = False):
-    """Test functions per file (one stream); with ``integration``, only integration ones."""
+    """Test functions per file; with ``integration``, only integration ones.
+
+    Each test file's facts (functions, integration mark) are read once per blob.
+    """
+    facts = ctx.file_facts(
+        "tests:v1",
+        files,
+        lambda path, text: [
+            len(TEST_FUNCTIONS[files[path]].findall(text)),
+            bool(INTEGRATION_MARK.search(text)),
+        ],
+    )
     counts: dict[str, int] = {}
-    for path, text in ctx.snapshot.iter_texts(files):
-        if integration and not INTEGRATION_PATH.search(path) and not INTEGRATION_MARK.search(text):
+    for path, fact in facts.items():
+        if fact is None:  # binary or too large to read
             continue
-        n = len(TEST_FUNCTIONS[files[path]].findall(text))
+        n, marked = fact
+        if integration and not INTEGRATION_PATH.search(path) and not marked:
+            continue
         if n:
             counts[path] = n
     return counts
@@ -288,11 +300,10 @@ def not_only_notebooks(ctx: CheckContext) -> CheckOutput:
     for path, entry in ctx.files().items():
         if VENDORED.search(path) or "/.ipynb_checkpoints/" in f"/{path}":
             continue
-        pure = PurePosixPath(path)
-        suffix = pure.suffix.lower()
-        if suffix == ".ipynb":
+        extension = suffix(path)
+        if extension == ".ipynb":
             notebooks.append(path)
-        elif suffix in SOURCE_EXTENSIONS and entry.size != 0 and pure.name not in NOT_CODE:
+        elif extension in SOURCE_EXTENSIONS and entry.size != 0 and basename(path) not in NOT_CODE:
             sources.append(path)
     evidence = {
         "notebooks": len(notebooks),

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import PurePosixPath
 
 from .base import CheckContext, CheckOutput, failed, passed
-from .common import VENDORED, capped, check, plural
+from .common import VENDORED, basename, capped, check, plural
 
 LOCK_NAMES = frozenset(
     [
@@ -189,7 +188,7 @@ def pyproject_review(text: str) -> tuple[int, list[tuple[int, str]]] | None:
 def pinned_dependencies(ctx: CheckContext) -> CheckOutput:
     """Dependencies are locked or pinned to exact versions, so builds are reproducible."""
     files = {p: e for p, e in ctx.files().items() if not VENDORED.search(p)}
-    names = {p: PurePosixPath(p).name.lower() for p in files}
+    names = {p: basename(p).lower() for p in files}
     locks = sorted(
         p
         for p in files

@@ -81,11 +81,12 @@ def prediction_logging(ctx: CheckContext) -> CheckOutput:
         and not p.lower().endswith(".ipynb")
         and (CONFIG_FILE.search(p) or MONITORING_DIR.search(p) or p.lower().endswith(".py"))
     ]
-    hits = []
-    for path, text in ctx.snapshot.iter_texts(candidates):
-        hit = _prediction_hit(path, text)
-        if hit:
-            hits.append({"path": path, "line": hit[0], "setting": hit[1]})
+    facts = ctx.file_facts("prediction_logging:v1", candidates, _prediction_hit)
+    hits = [
+        {"path": path, "line": fact[0], "setting": fact[1]}
+        for path, fact in sorted(facts.items())
+        if fact
+    ]
     if hits:
         first = hits[0]
         return passed(

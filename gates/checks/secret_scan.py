@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from .base import CheckContext, CheckOutput, failed, passed
-from .common import capped, check, plural
+from .common import basename, capped, check, plural, suffix
 
 MAX_SCAN_BYTES = 1_000_000
 BINARY_EXTENSIONS = frozenset(
@@ -321,7 +320,7 @@ def no_secrets(ctx: CheckContext) -> CheckOutput:
     findings: list[dict] = []
     to_scan = []
     for path, entry in ctx.files().items():
-        name = PurePosixPath(path).name
+        name = basename(path)
         if name in KEY_FILES:
             findings.append(
                 {
@@ -333,23 +332,32 @@ def no_secrets(ctx: CheckContext) -> CheckOutput:
                 }
             )
             continue
-        if PurePosixPath(name).suffix.lower() in BINARY_EXTENSIONS:
+        if suffix(name) in BINARY_EXTENSIONS:
             continue
         if entry.size is not None and 0 < entry.size <= MAX_SCAN_BYTES:
             to_scan.append(path)
     scannable = set(to_scan)
-    whole_files: set[str] = {p for p in scannable if _is_env_file(PurePosixPath(p).name)}
-    for path, number, line in ctx.snapshot.grep(PREFILTER):
-        if path not in scannable:
-            continue
-        if "private key" in line.lower():
-            whole_files.add(path)  # the key material is on the lines after the header
-            continue
-        findings.extend(scan_text(path, line, first_line=number))
-    for path, text in ctx.snapshot.iter_texts(sorted(whole_files), limit=MAX_SCAN_BYTES):
-        findings.extend(scan_text(path, text))
-        if _is_env_file(PurePosixPath(path).name):
-            findings.extend(scan_env(path, text))
+
+    def compute(missing: list[str]) -> dict[str, list[dict]]:
+        found: dict[str, list[dict]] = {p: [] for p in missing}
+        whole = {p for p in missing if _is_env_file(basename(p))}
+        # Few changed files: grep just those; many: grep the tree and keep ours.
+        pathspecs = [f":(literal){p}" for p in missing] if len(missing) <= 500 else []
+        for path, number, line in ctx.snapshot.grep(PREFILTER, pathspecs=pathspecs):
+            if path not in found:
+                continue
+            if "private key" in line.lower():
+                whole.add(path)  # the key material is on the lines after the header
+                continue
+            found[path].extend(scan_text(path, line, first_line=number))
+        for path, text in ctx.snapshot.iter_texts(sorted(whole), limit=MAX_SCAN_BYTES):
+            found[path] = scan_text(path, text)
+            if _is_env_file(basename(path)):
+                found[path].extend(scan_env(path, text))
+        return found
+
+    for file_findings in ctx.batch_facts("secrets:v1", scannable, compute).values():
+        findings.extend(file_findings or [])
     scanned = len(scannable)
     # One finding per line: the specific rule wins over the generic assignment rule.
     findings = list({(f["path"], f["line"]): f for f in reversed(findings)}.values())
