@@ -1,8 +1,12 @@
-"""The steps a demo story is made of; ``demo.seed`` plays each through the services."""
+"""The steps a demo story is made of; ``demo.seeder`` plays each through the services."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+# Story quirks (``Story.quirks``): honest gaps in a repository that the real checks find.
+NO_VV = "requirements-without-vv"  # the research requirements lack their V&V section
+WIP_UNPINNED = "wip-unpinned-dependency"  # a later commit towards level 4, one pin missing
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,10 @@ class Switchback:
 
 @dataclass(frozen=True)
 class Waived:
-    """The next advance, approved after ``by`` waives the failing ``check``."""
+    """The next advance, approved after ``by`` waives the failing ``check``.
+
+    ``check`` is one CI reports: from this step's commit on, CI posts ``failure``.
+    """
 
     check: str
     failure: str
@@ -54,9 +61,11 @@ class Reject:
 
 @dataclass(frozen=True)
 class Changes:
+    """The next advance; ``by_role`` requests changes (``tasks``) in a ``comment``."""
+
     by_role: str
     tasks: tuple[str, ...]
-    failing: dict[str, str] = field(default_factory=dict)
+    comment: str
 
 
 @dataclass(frozen=True)

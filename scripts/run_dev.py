@@ -3,7 +3,10 @@
 Started by ``make run`` (after ``migrate`` and ``seed_demo``); ``--prepare`` runs
 those two itself. With no environment set it uses SQLite and Celery's filesystem
 transport in ``var/`` (or ``MLTRL_VAR_DIR``); ``DATABASE_URL`` and
-``CELERY_BROKER_URL`` are passed through to both processes untouched.
+``CELERY_BROKER_URL`` are passed through to both processes untouched. The demo's
+sample git repositories (``var/demo-repos``, built by ``seed_demo``) are local:
+nothing needs the network. The check run the seed left queued for the open
+request is the worker's first job.
 
 Each child runs in its own session (process group), so a Ctrl-C in the terminal
 reaches only this script, which then stops both groups in order: SIGTERM (Celery's
@@ -119,12 +122,24 @@ def web_answers(url: str) -> bool:
         return False
 
 
-def print_banner(url: str) -> None:
+def demo_repos(folder: Path) -> Path | None:
+    """The demo's sample repositories, if seeded (the settings' default file root)."""
+    root = Path(os.environ.get("MLTRL_GIT_FILE_ROOT") or folder / "demo-repos")
+    return root if root.is_dir() else None
+
+
+def print_banner(url: str, repos: Path | None = None) -> None:
     sys.path.insert(0, str(BASE_DIR))
     from demo.people import logins_table
 
     print(f"\n  mltrl is running: {url}\n", flush=True)
     print(logins_table(), flush=True)
+    if repos is not None:
+        print(
+            f"\n  sample repositories (one per project): {repos}\n"
+            "  the checks read them; a new commit there is what the next check run sees.",
+            flush=True,
+        )
     print("\n  Press Ctrl-C to stop the web server and the worker.\n", flush=True)
 
 
@@ -208,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             if not announced:
                 if web_answers(f"{url}login/"):
                     announced = True
-                    print_banner(url)
+                    print_banner(url, demo_repos(folder))
                 elif time.monotonic() - started > START_TIMEOUT_SECONDS:
                     log(f"the web server did not answer {url} within {START_TIMEOUT_SECONDS} s")
                     status = 1

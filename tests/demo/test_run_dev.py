@@ -1,16 +1,19 @@
 """``scripts/run_dev.py`` as a real process: web server plus Celery worker, clean stop.
 
-Each test gets its own ``MLTRL_VAR_DIR`` (fresh SQLite database and filesystem
-broker folders) and a free port; DATABASE_URL and CELERY_BROKER_URL are removed
-so the embedded defaults are what is exercised.
+Each test gets its own ``MLTRL_VAR_DIR`` (fresh SQLite database, filesystem
+broker folders, demo repositories and git mirrors) and a free port;
+DATABASE_URL, CELERY_BROKER_URL and the git folder settings are removed so the
+embedded defaults are what is exercised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -37,7 +40,8 @@ def _env(var_dir: Path, port: int) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
+        and not k.startswith("MLTRL_GIT_")
     }
     env.update(
         MLTRL_VAR_DIR=str(var_dir),
@@ -76,6 +80,25 @@ def _group_alive(pid: int) -> bool:
     return True
 
 
+def _open_request_run(database: Path) -> tuple[str, int | None] | None:
+    """(status, project evidence level) of the run the seed left queued for the open request."""
+    if not database.exists():
+        return None
+    uri = f"file:{database}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as db:
+        try:
+            return db.execute(
+                """SELECT run.status, project.evidence_level
+                FROM reviews_levelchangerequest AS request
+                JOIN gates_checkrun AS run
+                    ON run.project_id = request.project_id AND run.commit_sha = request.commit_sha
+                JOIN projects_project AS project ON project.id = request.project_id
+                WHERE request.state = 'open' AND run.status != 'cancelled'"""
+            ).fetchone()
+        except sqlite3.OperationalError:  # not migrated yet, or busy
+            return None
+
+
 def _child_pids(log: str) -> dict[str, int]:
     return {
         name: int(pid)
@@ -99,6 +122,16 @@ def test_serves_runs_a_worker_and_stops_both_on_sigint(tmp_path):
         url = f"http://127.0.0.1:{port}/admin/login/"
         _wait_for("the web server", lambda: _answers(url), process, timeout=240)
         _wait_for("the worker", lambda: " ready." in log_path.read_text(), process, timeout=90)
+        # The seed left the open request's run queued; the worker takes it from the broker.
+        database = tmp_path / "var" / "mltrl.sqlite3"
+        _wait_for(
+            "the worker to run the open request's checks",
+            lambda: (_open_request_run(database) or ("",))[0] == "succeeded",
+            process,
+            timeout=30,
+        )
+        assert _open_request_run(database)[1] == 5  # its results set the evidence level
+        assert "'done'" in log_path.read_text()
         _wait_for("the banner", lambda: "mltrl-demo" in log_path.read_text(), process, timeout=10)
         pids = _child_pids(log_path.read_text())
         assert set(pids) == {"web server", "celery worker"}

@@ -1,8 +1,15 @@
-"""``manage.py seed_demo`` builds the promised organisation through the real workflow."""
+"""``manage.py seed_demo`` builds the promised organisation through the real workflow.
+
+Its evidence is real too: every project links a sample repository under
+``MLTRL_GIT_FILE_ROOT`` (a temporary folder here), requests pin real commits of
+it, and check results come from real runs of the catalog on those commits.
+"""
 
 from __future__ import annotations
 
+import subprocess
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,7 +20,8 @@ from django.utils import timezone
 
 from demo.people import ADMIN_USERNAME, DEMO_PASSWORD, MANAGER_USERNAME, PEOPLE
 from demo.stories import STORIES
-from gates.models import ExternalCheckResult
+from gates.checks.base import repository_checks
+from gates.models import CheckResult, CheckRun, CheckRunStatus, ExternalCheckResult
 from projects.models import AuditEvent, CardVersion, Project, ProjectStatus, Team
 from projects.permissions import projects_for
 from reviews.models import Decision, LevelChangeRequest, RequestKind, RequestState, Waiver
@@ -29,16 +37,44 @@ def _seed() -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
+def demo_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def repos_root(demo_dir) -> Path:
+    return (demo_dir / "repos").resolve()
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, demo_dir, repos_root):
     """Seed once for the module inside a transaction rolled back at its end.
 
     Each test's own transaction nests inside it, so tests cannot see each
-    other's changes, and the seed (several seconds) runs once.
+    other's changes, and the seed (several seconds) runs once. Repositories,
+    mirrors and the filesystem broker's folders live in a temporary folder.
     """
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    queue = str(demo_dir / "queue")
+    fast = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        MLTRL_GIT_FILE_ROOT=str(repos_root),
+        MLTRL_GIT_MIRROR_DIR=str(demo_dir / "mirrors"),
+        MLTRL_RUN_HEARTBEAT_S=600,
+        CELERY_BROKER_TRANSPORT_OPTIONS={"data_folder_in": queue, "data_folder_out": queue},
+    )
     with django_db_blocker.unblock(), fast, transaction.atomic():
         yield _seed()
         transaction.set_rollback(True)
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _history(repo: Path) -> list[str]:
+    return _git(repo, "rev-list", "--reverse", "main").split()
 
 
 def _counts() -> dict[str, int]:
@@ -49,6 +85,9 @@ def _counts() -> dict[str, int]:
         "requests": LevelChangeRequest.objects.count(),
         "events": AuditEvent.objects.count(),
         "cards": CardVersion.objects.count(),
+        "runs": CheckRun.objects.count(),
+        "results": CheckResult.objects.count(),
+        "reports": ExternalCheckResult.objects.count(),
     }
 
 
@@ -153,9 +192,96 @@ def test_output_lists_logins_and_audit_verifies(seeded):
     assert "all intact" in out.getvalue()
 
 
-def test_second_run_changes_nothing(seeded):
+def test_second_run_changes_nothing(seeded, repos_root):
     before = _counts()
+    heads = {p.name: _history(p) for p in repos_root.iterdir()}
     again = _seed()
     assert "already seeded" in again
     assert DEMO_PASSWORD in again
     assert _counts() == before
+    assert {p.name: _history(p) for p in repos_root.iterdir()} == heads
+
+
+# --- evidence: real repositories, commits, runs -------------------------------------
+
+
+def test_every_project_links_its_repository_under_the_file_root(seeded, repos_root):
+    assert str(repos_root) in seeded
+    assert sorted(p.name for p in repos_root.iterdir()) == sorted(s.slug for s in STORIES)
+    for project in Project.objects.all():
+        assert project.repository_url == f"file://{repos_root}/{project.slug}"
+        assert project.default_branch == "main"
+        repo = repos_root / project.slug
+        assert _git(repo, "config", "uploadpack.allowFilter").strip() == "true"
+        assert _git(repo, "status", "--porcelain") == ""  # checked out, clean
+
+
+def test_requests_pin_the_commits_of_their_steps(seeded, repos_root):
+    for project in Project.objects.all():
+        history = _history(repos_root / project.slug)
+        requests = LevelChangeRequest.objects.filter(project=project).order_by("pk")
+        pinned = [r.commit_sha for r in requests if r.kind != RequestKind.SWITCHBACK]
+        assert all(r.commit_sha == "" for r in requests if r.kind == RequestKind.SWITCHBACK)
+        # One commit per level step, in order; later commits only as work in progress.
+        assert pinned == history[: len(pinned)], project.slug
+        assert len(history) - len(pinned) <= 1, project.slug
+
+
+def test_check_results_come_from_real_runs(seeded):
+    catalog = {c.key for c in repository_checks()}
+    assert not CheckRun.objects.filter(check_set="").exists()  # nothing recorded by hand
+    for run in CheckRun.objects.filter(status=CheckRunStatus.SUCCEEDED):
+        assert set(run.results.values_list("check_key", flat=True)) == catalog
+    assert not CheckResult.objects.exclude(check_key__in=catalog).exists()
+    external = set(ExternalCheckResult.objects.values_list("check_key", flat=True))
+    assert external == {"ci_unit_tests", "coverage", "golden_eval"}
+    for request in LevelChangeRequest.objects.exclude(kind=RequestKind.SWITCHBACK):
+        run = CheckRun.objects.exclude(status=CheckRunStatus.CANCELLED).get(
+            project=request.project, commit_sha=request.commit_sha
+        )
+        expected = CheckRunStatus.QUEUED if request.state == RequestState.OPEN else "succeeded"
+        assert run.status == expected, request
+        for signoff in request.signoffs.all():
+            assert signoff.commit_sha == request.commit_sha
+            assert signoff.check_run_id == (run.pk if run.status == "succeeded" else None)
+
+
+def test_the_open_request_waits_for_a_worker(seeded):
+    waiting = LevelChangeRequest.objects.get(state=RequestState.OPEN)
+    run = CheckRun.objects.exclude(status=CheckRunStatus.CANCELLED).get(
+        project=waiting.project, commit_sha=waiting.commit_sha
+    )
+    assert (run.status, run.request_id, run.attempts) == (CheckRunStatus.QUEUED, waiting.pk, 0)
+    assert run.head_resolved_at is not None  # its results will set the evidence level
+    assert not run.results.exists()
+    assert waiting.project.evidence_level is None
+
+
+def test_changes_requested_on_a_real_failing_check(seeded):
+    changes = LevelChangeRequest.objects.get(state=RequestState.CHANGES_REQUESTED)
+    result = CheckResult.objects.get(
+        run__project=changes.project,
+        run__commit_sha=changes.commit_sha,
+        run__status=CheckRunStatus.SUCCEEDED,
+        check_key="research_requirements",
+    )
+    assert result.run.check_set
+    assert result.outcome == "fail"
+    assert "verification and validation" in result.message
+    assert result.evidence["shall_statements"] >= 1
+
+
+def test_evidence_levels_follow_the_repositories(seeded):
+    evidence = dict(Project.objects.values_list("slug", "evidence_level"))
+    levels = dict(Project.objects.values_list("slug", "level"))
+    assert evidence["defect-vision"] == 9
+    assert (levels["churn-forecaster"], evidence["churn-forecaster"]) == (7, 6)  # waived
+    assert (levels["causal-uplift"], evidence["causal-uplift"]) == (1, 2)  # rejected anyway
+    assert evidence["weather-nowcast"] == 0  # only a README draft
+    assert evidence["translation-qe"] == 3
+    wip = CheckResult.objects.get(
+        run__project__slug="translation-qe",
+        run__head_resolved_at__isnull=False,
+        check_key="pinned_dependencies",
+    )
+    assert wip.outcome == "fail" and "requirements.txt" in wip.message
