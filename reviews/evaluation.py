@@ -61,7 +61,7 @@ class GateVerdict:
     slots: tuple[SlotStatus, ...]
 
 
-def _fits(approval: Approval, slot: Slot, owning_team_id: int) -> bool:
+def slot_accepts(approval: Approval, slot: Slot, owning_team_id: int) -> bool:
     if approval.role not in slot.roles:
         return False
     if slot.scope == SlotScope.INDEPENDENT:
@@ -84,7 +84,7 @@ def match_slots(
 
     def place(a: int, seen: set[int]) -> bool:
         for p, slot_index in enumerate(places):
-            if p in seen or not _fits(approvals[a], slots[slot_index], owning_team_id):
+            if p in seen or not slot_accepts(approvals[a], slots[slot_index], owning_team_id):
                 continue
             seen.add(p)
             current = holder[p]

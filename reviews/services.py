@@ -19,13 +19,11 @@ from gates.runs import check_run_request
 from gates.selectors import latest_completed_run
 from gates.services import clean_commit_sha
 from projects.audit import audit_record
-from projects.cards import DEBRIEF_FIELDS
-from projects.levels import HIGHEST_LEVEL
-from projects.models import AuditEvent, Project, ProjectStatus, RoleGrant
+from projects.models import Project, ProjectStatus
 from projects.permissions import Action, require
 from projects.services import project_level_apply
 
-from .evaluation import Approval, _fits, gate_evaluate, match_slots
+from .evaluation import gate_evaluate
 from .models import (
     ACTIVE_STATES,
     UNDER_REVIEW_STATES,
@@ -35,9 +33,10 @@ from .models import (
     RequestKind,
     RequestState,
     SignOff,
-    SwitchbackKind,
 )
-from .selectors import request_gate_facts, request_requirements, signoff_is_independent
+from .rules import check_level_rules, clean_debrief, require_active
+from .selectors import request_gate_facts, request_requirements
+from .slots import signing_grant_choose
 from .state_machine import Event, transition
 
 
@@ -48,78 +47,6 @@ def _lock(request: LevelChangeRequest) -> tuple[LevelChangeRequest, Project]:
     )
     locked.project = project
     return locked, project
-
-
-def _clean_debrief(debrief: dict | None) -> dict:
-    if debrief is None:
-        return {}
-    if not isinstance(debrief, dict) or not all(
-        isinstance(v, str | None) for v in debrief.values()
-    ):
-        raise ValidationError("A debrief is a set of text fields.")
-    debrief = {k: (v or "").strip() for k, v in debrief.items()}
-    allowed = {key for key, _ in DEBRIEF_FIELDS}
-    unknown = set(debrief) - allowed
-    if unknown:
-        raise ValidationError(
-            f"Unknown debrief fields: {', '.join(sorted(unknown))} "
-            f"(use {', '.join(sorted(allowed))})."
-        )
-    return {k: v for k, v in debrief.items() if v}
-
-
-def _require_active(project: Project) -> None:
-    if project.status != ProjectStatus.ACTIVE:
-        raise ValidationError(
-            f"{project.name} is {project.get_status_display().lower()}; "
-            "only active projects change level."
-        )
-
-
-def _check_level_rules(
-    project: Project, kind: str, to_level: int, switchback_kind: str, reason: str
-) -> None:
-    """The workflow rules of DESIGN.md section 2, each with the sentence users see."""
-    _require_active(project)
-    if kind == RequestKind.ADVANCE:
-        if project.level >= HIGHEST_LEVEL:
-            raise ValidationError("Level 9 is the highest level; there is nothing to advance to.")
-        if to_level != project.level + 1:
-            raise ValidationError(
-                f"No skipping: {project.name} is at level {project.level}, so it can only "
-                f"advance to {project.level + 1}."
-            )
-    elif kind == RequestKind.SWITCHBACK:
-        if switchback_kind not in SwitchbackKind.values:
-            raise ValidationError(
-                f"Say which kind of switchback this is: {', '.join(SwitchbackKind.values)}."
-            )
-        if not reason:
-            raise ValidationError("A switchback needs a reason.")
-        if to_level >= project.level:
-            raise ValidationError(
-                f"A switchback goes down: {project.name} is at level {project.level}."
-            )
-        if to_level < project.entry_level:
-            raise ValidationError(
-                f"{project.name} entered at level {project.entry_level} and never passed "
-                f"through level {to_level}; a switchback can only go to a level it passed through."
-            )
-    elif kind == RequestKind.ENTRY:
-        never_moved = not AuditEvent.objects.filter(project=project, kind="level.changed").exists()
-        if project.level != 0 or project.entry_level != 0 or not never_moved:
-            raise ValidationError(
-                "An entry review registers a new project at a higher level; "
-                f"{project.name} has already moved through levels."
-            )
-        if not 1 <= to_level <= HIGHEST_LEVEL:
-            raise ValidationError("The entry level must be between 1 and 9.")
-        if not reason:
-            raise ValidationError(
-                "An entry review needs a reason (where the technology comes from)."
-            )
-    else:
-        raise ValidationError(f"Unknown request kind {kind!r}.")
 
 
 @transaction.atomic
@@ -139,7 +66,7 @@ def request_open(
     project = Project.objects.select_for_update().get(pk=project.pk)
     require(requester, Action.REQUEST_LEVEL_CHANGE, project)
     reason = (reason or "").strip()
-    _check_level_rules(project, kind, to_level, switchback_kind, reason)
+    check_level_rules(project, kind, to_level, switchback_kind, reason)
     active = LevelChangeRequest.objects.filter(project=project, state__in=ACTIVE_STATES).first()
     if active is not None:
         raise ValidationError(
@@ -159,7 +86,7 @@ def request_open(
                 to_level=to_level,
                 requester=requester,
                 reason=reason,
-                debrief=_clean_debrief(debrief),
+                debrief=clean_debrief(debrief),
                 policy_version=version,
                 requirements=requirements.as_json(),
                 commit_sha=clean_commit_sha(commit_sha) if commit_sha else "",
@@ -262,66 +189,6 @@ def request_resubmit(
     return request
 
 
-def _eligible_grants(request: LevelChangeRequest, reviewer: Any) -> list[RoleGrant]:
-    teams = [request.project.team_id, *request.project.reviewer_teams.values_list("pk", flat=True)]
-    return list(
-        RoleGrant.objects.filter(user=reviewer, team_id__in=teams)
-        .select_related("role", "team")
-        .order_by("team_id", "role__key")
-    )
-
-
-def _choose_grant(
-    request: LevelChangeRequest,
-    reviewer: Any,
-    decision: str,
-    role_key: str | None,
-    team_slug: str | None,
-) -> tuple[RoleGrant, bool]:
-    """Pick the (role, team) the reviewer signs as; the one that fills most slot places."""
-    reqs = request_requirements(request)
-    owner_id = request.project.team_id
-    grants = _eligible_grants(request, reviewer)
-    if not grants:
-        raise PermissionDenied(
-            "You hold no review role in the owning or reviewing teams of this project."
-        )
-    if role_key:
-        grants = [g for g in grants if g.role.key == role_key]
-    if team_slug:
-        grants = [g for g in grants if g.team.slug == team_slug]
-    needed = sorted({r for slot in reqs.slots for r in slot.roles})
-    candidates = []
-    for grant in grants:
-        independent = signoff_is_independent(
-            project_team_id=owner_id, grant_team_id=grant.team_id, reviewer_id=reviewer.pk
-        )
-        probe = Approval(0, reviewer.get_username(), grant.role.key, grant.team_id, independent)
-        if any(_fits(probe, slot, owner_id) for slot in reqs.slots):
-            candidates.append((grant, independent, probe))
-    if not candidates:
-        asked = f" as {role_key}" if role_key else ""
-        raise ValidationError(
-            f"You cannot sign this gate{asked}: it needs "
-            + "; ".join(
-                f"{s.count} x {' or '.join(s.roles)} ({s.scope.replace('_', ' ')})"
-                for s in reqs.slots
-            )
-            + f". Roles it counts: {', '.join(needed)}."
-        )
-    if decision != Decision.APPROVE or len(candidates) == 1:
-        grant, independent, _ = candidates[0]
-        return grant, independent
-    facts = request_gate_facts(request)
-    others = [a for a in facts.approvals if a.reviewer != reviewer.get_username()]
-
-    def places_filled(probe: Approval) -> int:
-        return sum(len(f) for f in match_slots(reqs.slots, [*others, probe], owner_id))
-
-    grant, independent, _ = max(candidates, key=lambda c: places_filled(c[2]))
-    return grant, independent
-
-
 @transaction.atomic
 def signoff_record(
     *,
@@ -346,7 +213,7 @@ def signoff_record(
             f"Request #{request.pk} is {request.get_state_display().lower()}; "
             "it takes no more sign-offs."
         )
-    _require_active(project)
+    require_active(project)
     if reviewer.pk == request.requester_id:
         raise PermissionDenied("You opened this request; someone else must sign it off.")
     if decision not in Decision.values:
@@ -363,7 +230,7 @@ def signoff_record(
             f"The request moved to commit {request.commit_sha[:10]} since you looked "
             f"(you saw {seen_sha[:10]}); review the new commit."
         )
-    grant, independent = _choose_grant(request, reviewer, decision, role, team)
+    grant, independent = signing_grant_choose(request, reviewer, decision, role, team)
     previous = SignOff.objects.filter(request=request, reviewer=reviewer, active=True).first()
     if (
         previous is not None

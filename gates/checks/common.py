@@ -238,6 +238,15 @@ def rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
+def configured_path_missing(found, path_key: str) -> CheckOutput:
+    """The failure when ``[paths] <path_key>`` in .mltrl.toml names no usable file."""
+    return failed(
+        f"{found.problem}.",
+        f"Fix [paths] {path_key} in .mltrl.toml or add that file.",
+        configured=found.configured,
+    )
+
+
 def sectioned_document(
     ctx: CheckContext,
     *,
@@ -254,11 +263,7 @@ def sectioned_document(
     wanted = ", ".join(sections)
     if found.path is None:
         if found.configured:
-            return failed(
-                f"{found.problem}.",
-                f"Fix [paths] {path_key} in .mltrl.toml or add that file.",
-                configured=found.configured,
-            )
+            return configured_path_missing(found, path_key)
         return failed(
             f"No {label} was found.",
             f"Add {suggested} with the sections {wanted}{why}, "

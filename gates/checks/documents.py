@@ -21,7 +21,16 @@ import re
 from typing import Any
 
 from .base import CheckContext, CheckOutput, failed, passed
-from .common import WORD, capped, check, doc_names, locate, outline, plural
+from .common import (
+    WORD,
+    capped,
+    check,
+    configured_path_missing,
+    doc_names,
+    locate,
+    outline,
+    plural,
+)
 
 # --- readme_purpose -------------------------------------------------------------------
 
@@ -133,11 +142,7 @@ def _requirements(
     minimum = ctx.config.threshold("min_shall_statements")
     if found.path is None:
         if found.configured:
-            return failed(
-                f"{found.problem}.",
-                f"Fix [paths] {path_key} in .mltrl.toml or add that file.",
-                configured=found.configured,
-            )
+            return configured_path_missing(found, path_key)
         return failed(
             f"No {label} document was found.",
             f"Add {suggested} with numbered requirements ('1. The model shall ...') and a "

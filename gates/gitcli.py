@@ -1,0 +1,267 @@
+"""Running the git CLI safely: hardened configuration, a scrubbed environment,
+time-outs that kill the whole process group, size caps, and errors classified
+into sentences a researcher can act on (``GitError``).
+
+``gates.git`` builds mirrors and snapshots on top of ``run_git``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+
+class GitError(Exception):
+    """A git operation failed; ``message`` is for the researcher, ``transient`` for retries."""
+
+    def __init__(self, kind: str, message: str, *, transient: bool = False, detail: str = ""):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.transient = transient
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class GitLimits:
+    timeout_s: float
+    max_blob_bytes: int
+    max_files: int
+    max_mirror_bytes: int
+
+    @classmethod
+    def from_settings(cls) -> GitLimits:
+        return cls(
+            timeout_s=settings.MLTRL_GIT_TIMEOUT_S,
+            max_blob_bytes=settings.MLTRL_GIT_MAX_BLOB_BYTES,
+            max_files=settings.MLTRL_GIT_MAX_FILES,
+            max_mirror_bytes=settings.MLTRL_GIT_MAX_MIRROR_BYTES,
+        )
+
+
+HARDENING = (
+    "core.hooksPath=/dev/null",
+    "core.symlinks=false",
+    "core.fsmonitor=false",
+    "core.askPass=",
+    "credential.helper=",
+    "submodule.recurse=false",
+    "fetch.recurseSubmodules=false",
+    "fetch.fsckObjects=false",
+    "http.followRedirects=false",
+    "http.lowSpeedLimit=1000",
+    "http.lowSpeedTime=20",
+    "protocol.allow=never",
+    "protocol.file.allow=never",
+    "protocol.ext.allow=never",
+    "filter.lfs.smudge=",
+    "filter.lfs.process=",
+    "filter.lfs.required=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+)
+
+
+def _protocol_config() -> tuple[str, ...]:
+    allowed = [s.lower() for s in settings.MLTRL_GIT_ALLOWED_SCHEMES]
+    if settings.MLTRL_GIT_FILE_ROOT:
+        allowed.append("file")
+    return tuple(f"protocol.{scheme}.allow=always" for scheme in sorted(set(allowed)))
+
+
+def git_env(home: str) -> dict[str, str]:
+    """The only environment git sees: nothing inherited that could steer it."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "LC_ALL": "C",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "/bin/false",
+        "SSH_ASKPASS": "/bin/false",
+        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes",
+        "GIT_LFS_SKIP_SMUDGE": "1",
+        "GIT_PROTOCOL_FROM_USER": "0",
+        "GIT_ALLOW_PROTOCOL": ":".join(
+            sorted({*settings.MLTRL_GIT_ALLOWED_SCHEMES, "file"})
+            if settings.MLTRL_GIT_FILE_ROOT
+            else sorted(set(settings.MLTRL_GIT_ALLOWED_SCHEMES))
+        ),
+    }
+
+
+def _classify(stderr: str) -> GitError:
+    """Turn git's stderr into an error a researcher can act on."""
+    text = stderr.lower()
+    detail = stderr.strip()[-2000:]
+    if "couldn't find remote ref" in text or "invalid refspec" in text:
+        return GitError(
+            "ref_not_found", "The branch does not exist in the repository.", detail=detail
+        )
+    if any(
+        s in text
+        for s in (
+            "authentication failed",
+            "could not read username",
+            "could not read password",
+            "terminal prompts disabled",
+            "permission denied (publickey",
+            "returned error: 401",
+            "returned error: 403",
+            "host key verification failed",
+        )
+    ):
+        return GitError(
+            "auth_required",
+            "The repository needs authentication; this server only reads public repositories "
+            "(or ask an administrator to configure access).",
+            detail=detail,
+        )
+    if any(
+        s in text
+        for s in (
+            "repository not found",
+            "no such repository",
+            "not exported",
+            "does not appear to be a git repository",
+            "returned error: 404",
+            "not found",
+            "no such file or directory",
+        )
+    ):
+        return GitError("not_found", "The repository was not found at that URL.", detail=detail)
+    if "returned error: 30" in text or "redirect" in text:
+        return GitError(
+            "redirect_refused",
+            "The server answered with a redirect; redirects are not followed. "
+            "Link the repository's final URL instead.",
+            detail=detail,
+        )
+    if any(
+        s in text
+        for s in (
+            "could not resolve host",
+            "connection refused",
+            "connection timed out",
+            "connection reset",
+            "early eof",
+            "rpc failed",
+            "returned error: 5",
+            "operation too slow",
+            "unable to access",
+            "the remote end hung up",
+        )
+    ):
+        return GitError(
+            "network",
+            "The repository server could not be reached; retrying.",
+            transient=True,
+            detail=detail,
+        )
+    return GitError("git_failed", "git could not read the repository.", detail=detail)
+
+
+def run_git(
+    args: list[str],
+    *,
+    git_dir: Path | None,
+    home: str,
+    timeout_s: float,
+    extra_config: tuple[str, ...] = (),
+    watch_dir: Path | None = None,
+    max_bytes: int | None = None,
+    ok_codes: tuple[int, ...] = (0,),
+) -> bytes:
+    """Run one hardened git command; kill its process group on timeout or size overrun."""
+    command = ["git"]
+    for item in (*HARDENING, *_protocol_config(), *extra_config):
+        command += ["-c", item]
+    if git_dir is not None:
+        command += ["--git-dir", str(git_dir)]
+    command += args
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=git_env(home),
+            cwd=home,
+            start_new_session=True,
+        )
+        overrun = threading.Event()
+        if watch_dir is not None and max_bytes is not None:
+            threading.Thread(
+                target=_watch_size, args=(process, watch_dir, max_bytes, overrun), daemon=True
+            ).start()
+        # Popen.wait(timeout=...) polls with sleeps (up to 50 ms late per call);
+        # block in wait() instead and let a timer kill the group on time-out.
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
+            kill_group(process)
+
+        timer = threading.Timer(timeout_s, expire)
+        timer.start()
+        try:
+            code = process.wait()
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            raise GitError(
+                "timeout",
+                f"git took longer than {timeout_s:.0f} s and was stopped; "
+                "the server may be stalled or the repository too large.",
+                transient=True,
+            ) from None
+        if watch_dir is not None and max_bytes is not None and _dir_size(watch_dir) > max_bytes:
+            overrun.set()
+        if overrun.is_set():
+            raise GitError(
+                "too_large",
+                f"The repository is larger than this server's limit of {max_bytes:,} bytes.",
+            )
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read()
+        stderr = err.read().decode("utf-8", "replace")
+    if code not in ok_codes:
+        raise _classify(stderr)
+    return stdout
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def _watch_size(process: subprocess.Popen, path: Path, limit: int, overrun: threading.Event):
+    while process.poll() is None:
+        if _dir_size(path) > limit:
+            overrun.set()
+            kill_group(process)
+            return
+        time.sleep(0.2)
