@@ -397,3 +397,22 @@ def comment_add(*, request: LevelChangeRequest, author: Any, body: str) -> Comme
     if not body:
         raise ValidationError("A comment cannot be empty.")
     return Comment.objects.create(request=request, author=author, body=body)
+
+
+@transaction.atomic
+def push_record(*, project: Project, branch: str, commit_sha: str, actor: Any = None) -> None:
+    """CI reports a push: check the commit; on the project's branch, re-pin its request.
+
+    A push to another branch is checked (its results are kept per commit) but
+    moves no request. CI tokens may report pushes; they never sign off.
+    """
+    sha = clean_commit_sha(commit_sha)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if actor is not None:
+        require(actor, Action.REQUEST_LEVEL_CHANGE, project)
+    if branch != project.default_branch:
+        check_run_request(project=project, trigger=RunTrigger.PUSH, commit_sha=sha, actor=actor)
+        return
+    request = request_follow_commit(project_id=project.pk, commit_sha=sha)
+    if request is None or request.commit_sha != sha:
+        check_run_request(project=project, trigger=RunTrigger.PUSH, commit_sha=sha, actor=actor)
