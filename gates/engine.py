@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import checks as _catalog  # noqa: F401  (registers every check)
+from .check_memo import CheckMemo, outputs_memoized
 from .checks.base import CheckContext, CheckOutput, errored, repository_checks
 from .checks.config import CONFIG_PATH, ConfigError, config_parse
 from .checks.facts import FactStore
@@ -283,21 +284,24 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
     snapshot = mirror.snapshot(sha)
     snapshot.entries()  # enforces the file-count cap before any check runs
     config_error = None
+    config_text = snapshot.read_text(CONFIG_PATH)
     try:
-        config = config_parse(snapshot.read_text(CONFIG_PATH))
+        config = config_parse(config_text)
     except ConfigError as exc:
         config, config_error = None, str(exc)
     store = FactStore.load(mirror.facts_path)
     context = CheckContext(snapshot, config, store) if config is not None else None
+    memo = CheckMemo(store, snapshot.entries(), config_text)
     counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0}
     batch = _ResultBatch(run, worker)
-    for check in repository_checks():
+    if config_error:
+        fix = f"Fix {CONFIG_PATH} or remove it to use the defaults."
+        outputs = ((check, errored(config_error, fix)) for check in repository_checks())
+    else:
+        outputs = outputs_memoized(repository_checks(), memo, lambda c: _run_one(c, context))
+    for check, output in outputs:
         if heartbeat.lost.is_set():
             return
-        if config_error:
-            output = errored(config_error, f"Fix {CONFIG_PATH} or remove it to use the defaults.")
-        else:
-            output = _run_one(check, context)
         counts[output.outcome] += 1
         if not batch.add(check.key, output):
             return  # cancelled or taken over: write nothing more
@@ -305,7 +309,7 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         return
     done = batch.done
     if context is not None:
-        store.save(mirror.facts_path)
+        store.save(mirror.facts_path, current=memo.current_blob_keys())
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

@@ -13,7 +13,7 @@ from projects.levels import HIGHEST_LEVEL
 from projects.models import Project
 from projects.services import project_evidence_set
 
-from .models import PASSING_OUTCOMES, CheckRun, CheckRunStatus
+from .models import PASSING_OUTCOMES, CheckRun, CheckRunStatus, GateKind, GatePolicyVersion
 from .policies import advance_key, policy_by_key, policy_current_version
 from .selectors import check_statuses
 
@@ -24,11 +24,20 @@ def evidence_level_compute(project: Project, commit_sha: str) -> int:
     The advance gates' current policies are read once and the statuses of all
     their checks fetched in one call, whatever the number of levels.
     """
+    latest: dict[str, dict] = {}
+    for key, snapshot in (
+        GatePolicyVersion.objects.filter(policy__kind=GateKind.ADVANCE)
+        .order_by("policy__key", "-number")
+        .values_list("policy__key", "snapshot")
+    ):
+        latest.setdefault(key, snapshot)  # the newest version of each gate's policy
     cumulative: list[tuple[str, ...]] = []
     keys: list[str] = []
     for target in range(1, HIGHEST_LEVEL + 1):
-        version = policy_current_version(policy_by_key(advance_key(target - 1)))
-        keys += [k for k in version.snapshot["required_checks"] if k not in keys]
+        gate = advance_key(target - 1)
+        if gate not in latest:  # never published yet: publish (or refuse if missing)
+            latest[gate] = policy_current_version(policy_by_key(gate)).snapshot
+        keys += [k for k in latest[gate]["required_checks"] if k not in keys]
         cumulative.append(tuple(keys))
     statuses = check_statuses(project=project, commit_sha=commit_sha, keys=keys)
     level = 0

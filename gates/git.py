@@ -27,7 +27,6 @@ import subprocess
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,6 +41,7 @@ from projects.repo_urls import (
 )
 
 from .gitcli import HARDENING, GitError, GitLimits, git_env, kill_group, run_git
+from .observed import note_all_content, note_blob, note_blobs, note_listing
 
 
 def mirror_root() -> Path:
@@ -87,12 +87,27 @@ def _checked_pins(url: str) -> tuple[str, ...]:
         raise GitError("url_refused", message) from None
 
 
-@dataclass(frozen=True)
 class TreeEntry:
-    path: str  # decoded with surrogateescape; non-UTF-8 names survive
-    mode: str
-    sha: str
-    size: int | None  # None: the blob was not downloaded (over the blob cap)
+    """One entry of a commit's tree. Reading ``sha`` or ``size`` records that the
+    running check depends on this blob (see ``gates.observed``)."""
+
+    __slots__ = ("_sha", "_size", "mode", "path")
+
+    def __init__(self, path: str, mode: str, sha: str, size: int | None):
+        self.path = path  # decoded with surrogateescape; non-UTF-8 names survive
+        self.mode = mode
+        self._sha = sha
+        self._size = size  # None: the blob was not downloaded (over the blob cap)
+
+    @property
+    def sha(self) -> str:
+        note_blob(self.path)
+        return self._sha
+
+    @property
+    def size(self) -> int | None:
+        note_blob(self.path)
+        return self._size
 
     @property
     def is_file(self) -> bool:
@@ -105,6 +120,22 @@ class TreeEntry:
     @property
     def is_submodule(self) -> bool:
         return self.mode == "160000"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TreeEntry):
+            return NotImplemented
+        return (self.path, self.mode, self._sha, self._size) == (
+            other.path,
+            other.mode,
+            other._sha,
+            other._size,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.mode, self._sha))
+
+    def __repr__(self) -> str:
+        return f"TreeEntry({self.path!r}, {self.mode!r}, {self._sha!r}, {self._size!r})"
 
 
 class Mirror:
@@ -217,6 +248,7 @@ class RepoSnapshot:
 
     def entries(self) -> dict[str, TreeEntry]:
         """Every entry of the tree (files, symlinks, submodules), by path; capped in count."""
+        note_listing()
         if self._entries is None:
             self._entries = {}
             for entry in self._iter_tree():
@@ -249,6 +281,11 @@ class RepoSnapshot:
         submodules and blobs over the fetch cap (git cannot read them; it says so
         on stderr and goes on) are left out.
         """
+        pathspecs = list(pathspecs)
+        if pathspecs and all(p.startswith(":(literal)") for p in pathspecs):
+            note_blobs(p.removeprefix(":(literal)") for p in pathspecs)
+        else:
+            note_all_content()
         out = self.mirror._git(
             ["grep", "-I", "-n", "-z", "--no-color", "-P", "-e", pattern, self.sha, "--",
              *pathspecs],
@@ -269,6 +306,7 @@ class RepoSnapshot:
 
     def read_bytes(self, path: str, *, limit: int | None = None) -> bytes | None:
         """A regular file's content; None for symlinks, submodules, missing or oversized."""
+        note_blob(path)
         entry = self.entries().get(path)
         if entry is None or not entry.is_file or entry.size is None:
             return None
@@ -288,6 +326,8 @@ class RepoSnapshot:
         Files over ``limit``, binary files (a NUL byte in the first 8 KiB),
         symlinks and missing blobs are skipped. One blob is in memory at a time.
         """
+        paths = list(paths)
+        note_blobs(paths)
         entries = self.entries()
         wanted = [
             entries[p]

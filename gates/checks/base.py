@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..models import CheckOutcome
+from ..observed import note_listing, observing, replay
 from .config import MltrlConfig
 from .facts import FactStore
 
@@ -80,11 +81,25 @@ class CheckContext:
     store: FactStore = field(default_factory=FactStore)
 
     _files: dict[str, TreeEntryLike] | None = field(default=None, init=False, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per run for derived data several checks share (the
+        snapshot never changes during a run). Every use replays what computing it
+        observed, so each check's observation (``gates.observed``) stays complete."""
+        if key not in self._memo:
+            with observing() as seen:
+                value = compute()
+            self._memo[key] = (value, seen)
+        value, seen = self._memo[key]
+        replay(seen)
+        return value
 
     def files(self) -> dict[str, TreeEntryLike]:
         """Regular files only (no symlinks, no submodules), by path; computed once."""
         if self._files is None:
             self._files = {p: e for p, e in self.snapshot.entries().items() if e.is_file}
+        note_listing()  # cached here, but every caller depends on the listing
         return self._files
 
     def find(self, pattern: str | re.Pattern[str]) -> list[str]:

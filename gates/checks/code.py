@@ -125,14 +125,18 @@ INTEGRATION_MARK = re.compile(
 
 
 def find_test_files(ctx: CheckContext) -> dict[str, str]:
-    """Test file path -> language, vendored folders excluded."""
-    out = {}
-    for path in _own_files(ctx):
-        for language, pattern in TEST_FILES.items():
-            if pattern.search(path):
-                out[path] = language
-                break
-    return out
+    """Test file path -> language, vendored folders excluded (once per run)."""
+
+    def build() -> dict[str, str]:
+        out = {}
+        for path in _own_files(ctx):
+            for language, pattern in TEST_FILES.items():
+                if pattern.search(path):
+                    out[path] = language
+                    break
+        return out
+
+    return ctx.memo("test_files", build)
 
 
 def count_tests(ctx: CheckContext, files: dict[str, str], *, integration: bool = False):
@@ -243,10 +247,9 @@ def ci_config(ctx: CheckContext) -> CheckOutput:
     """A continuous-integration configuration is committed."""
     found: dict[str, list[str]] = {}
     for path, entry in sorted(ctx.files().items()):
-        if entry.size == 0:
-            continue
         for system, pattern in CI_SYSTEMS.items():
-            if pattern.search(path):
+            # Only a CI file's size matters (reading it ties this result to that blob).
+            if pattern.search(path) and entry.size != 0:
                 found.setdefault(system, []).append(path)
     if not found:
         return failed(

@@ -113,10 +113,14 @@ class Located:
 
 def lower_index(ctx: CheckContext) -> dict[str, str]:
     """Lower-cased path -> real path, for regular files (first in sort order wins)."""
-    index: dict[str, str] = {}
-    for path in sorted(ctx.files()):
-        index.setdefault(path.lower(), path)
-    return index
+
+    def build() -> dict[str, str]:
+        index: dict[str, str] = {}
+        for path in sorted(ctx.files()):
+            index.setdefault(path.lower(), path)
+        return index
+
+    return ctx.memo("lower_index", build)
 
 
 def locate(ctx: CheckContext, path_key: str | None, candidates: Iterable[str]) -> Located:

@@ -192,7 +192,7 @@ def pinned_dependencies(ctx: CheckContext) -> CheckOutput:
     locks = sorted(
         p
         for p in files
-        if files[p].size != 0 and (names[p] in LOCK_NAMES or LOCK_PATTERN.search(p))
+        if (names[p] in LOCK_NAMES or LOCK_PATTERN.search(p)) and files[p].size != 0
     )
     if locks:
         return passed(

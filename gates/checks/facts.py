@@ -20,13 +20,20 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 
 
 class FactStore:
-    def __init__(self, data: dict[str, dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        data: dict[str, dict[str, Any]] | None = None,
+        checks: dict[str, Any] | None = None,
+    ):
         self._data = data or {}
         self._used: dict[str, dict[str, Any]] = {}
+        # Per-check memos (``gates.check_memo``): what a check observed, and its output.
+        self.checks_known: dict[str, Any] = checks or {}
+        self.checks_used: dict[str, Any] = {}
         self.hits = 0
         self.misses = 0
 
@@ -73,10 +80,20 @@ class FactStore:
             return cls()
         if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
             return cls()
-        return cls(data.get("facts", {}))
+        return cls(data.get("facts", {}), data.get("checks", {}))
 
-    def save(self, path: Path) -> None:
-        """Keep the facts this run used (older blobs drop out); write atomically."""
+    def save(self, path: Path, *, current: set[str] | None = None) -> None:
+        """Write what this run used, plus stored facts of blobs still in the tree
+        (``current``: ``"<sha>:<path>"`` keys), so checks whose output was reused
+        keep their facts for later; older blobs drop out. Written atomically."""
+        facts = {extractor: dict(used) for extractor, used in self._used.items()}
+        if current is not None:
+            for extractor, known in self._data.items():
+                kept = facts.setdefault(extractor, {})
+                for key, value in known.items():
+                    if key in current:
+                        kept.setdefault(key, value)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": STORE_FORMAT, "facts": self._used}), encoding="utf-8")
+        body = {"format": STORE_FORMAT, "facts": facts, "checks": self.checks_used}
+        tmp.write_text(json.dumps(body), encoding="utf-8")
         os.replace(tmp, path)

@@ -1,0 +1,79 @@
+"""Reused check outputs always equal fresh ones, whatever the commit changed.
+
+Each scenario runs the whole catalog on a base commit (keeping facts and memos),
+applies one kind of change, and compares the memoized run with a run from
+scratch on the same commit.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gates.check_memo import CheckMemo, outputs_memoized
+from gates.checks.base import CheckContext, repository_checks
+from gates.checks.config import CONFIG_PATH, config_parse
+from gates.checks.facts import FactStore
+
+BASE = {
+    "README.md": "# Ranker\n\n## Purpose\n\nRank support tickets by urgency for on-call staff.\n",
+    "src/ranker/model.py": "def score(ticket):\n    return len(ticket)\n",
+    "tests/test_model.py": "def test_one():\n    pass\n\ndef test_two():\n    pass\n",
+    "requirements.txt": "numpy==1.26.4\n",
+    "LICENSE": "MIT License\n\nPermission is hereby granted, free of charge...\n",
+    "notebooks/explore.ipynb": '{"cells": []}\n',
+    ".github/workflows/ci.yml": "on: push\njobs: {}\n",
+    "configs/exp1.yaml": "lr: 0.1\n",
+    "NOTES.md": "scratch\n",
+}
+CHANGES = {
+    "unrelated edit": {"NOTES.md": "scratch, edited\n"},
+    "code only in notebooks": {"src/ranker/model.py": None},
+    "a new test file": {"tests/test_more.py": "def test_three():\n    pass\n"},
+    "README loses its purpose": {"README.md": "# Ranker\n"},
+    "config raises a threshold": {CONFIG_PATH: "[thresholds]\nmin_test_functions = 5\n"},
+    "a secret in existing code": {"src/ranker/model.py": 'API_KEY = "Zx81kQ0pLm22Vb7q"\n'},
+    "licence renamed": {"LICENSE": None, "LICENSE.md": "MIT License\n"},
+    "dependencies unpinned": {"requirements.txt": "numpy>=1.26\n"},
+    "CI removed": {".github/workflows/ci.yml": None},
+    "CI emptied": {".github/workflows/ci.yml": ""},
+    "prediction logger added": {
+        "src/ranker/log.py": "import logging\nlogging.getLogger('predictions')\n"
+    },
+}
+
+
+def _run(snapshot, store: FactStore) -> tuple[dict, CheckMemo]:
+    text = snapshot.read_text(CONFIG_PATH)
+    context = CheckContext(snapshot, config_parse(text), store)
+    memo = CheckMemo(store, snapshot.entries(), text)
+    outputs = dict(outputs_memoized(repository_checks(), memo, lambda c: c.run(context)))
+    return {check.key: output for check, output in outputs.items()}, memo
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_memoized_outputs_equal_fresh_ones(repo_factory, tmp_path, change):
+    repo = repo_factory.repo(BASE)
+    store = FactStore()
+    first, memo = _run(repo_factory.snapshot(repo), store)
+    store.save(tmp_path / "facts.json", current=memo.current_blob_keys())
+
+    repo_factory.commit(repo, CHANGES[change])
+    snapshot = repo_factory.snapshot(repo)
+    warm, warm_memo = _run(snapshot, FactStore.load(tmp_path / "facts.json"))
+    fresh, _ = _run(snapshot, FactStore())
+    assert warm == fresh
+    if change == "unrelated edit":
+        assert warm_memo.reused >= len(fresh) - 2  # all but the whole-content scans
+        assert warm == first
+    else:
+        assert warm != first  # every other change moves at least one result
+
+
+def test_memos_are_void_when_the_check_code_changes(repo_factory, tmp_path, monkeypatch):
+    repo = repo_factory.repo(BASE)
+    store = FactStore()
+    _, memo = _run(repo_factory.snapshot(repo), store)
+    store.save(tmp_path / "facts.json", current=memo.current_blob_keys())
+    monkeypatch.setattr("gates.check_memo.catalog_code_hash", lambda: "another deploy")
+    _, second = _run(repo_factory.snapshot(repo), FactStore.load(tmp_path / "facts.json"))
+    assert second.reused == 0
