@@ -232,11 +232,11 @@ def timed_run(project) -> tuple[float, object]:
     return elapsed, run
 
 
-def clone_depth_1(url: str, target: Path) -> float:
+def clone_depth_1(url: str, target: Path, *extra: str) -> float:
     shutil.rmtree(target, ignore_errors=True)
     start = time.perf_counter()
     subprocess.run(
-        ["git", "clone", "-q", "--depth", "1", url, str(target)], check=True, env=GIT_ENV
+        ["git", "clone", "-q", "--depth", "1", *extra, url, str(target)], check=True, env=GIT_ENV
     )
     return time.perf_counter() - start
 
@@ -249,13 +249,14 @@ def speed(args, work: Path) -> dict:
     t0 = time.perf_counter()
     generate_repo(served / "bench.git", files=args.files, commits=args.commits)
     generated = time.perf_counter() - t0
-    clones, colds, warms = [], [], []
+    clones, bare_clones, colds, warms = [], [], [], []
     with Daemon(served) as daemon:
         url = daemon.url("bench.git")
         project = make_project(url, "bench")
         mirrors = work / "mirrors"
         for n in range(args.repeat):
             clones.append(clone_depth_1(url, work / "clone"))
+            bare_clones.append(clone_depth_1(url, work / "clone", "--no-checkout"))
             shutil.rmtree(mirrors, ignore_errors=True)
             CheckRun.objects.all().delete()
             cold, run = timed_run(project)
@@ -269,9 +270,12 @@ def speed(args, work: Path) -> dict:
         "files": args.files, "commits": args.commits, "repeat": args.repeat, "checks": checks,
         "generate_s": round(generated, 2),
         "clone_depth1_s": [round(x, 3) for x in clones],
+        "clone_depth1_no_checkout_s": [round(x, 3) for x in bare_clones],
         "cold_run_s": [round(x, 3) for x in colds],
         "warm_run_s": [round(x, 3) for x in warms],
         "median_clone_s": round(clone, 3), "median_cold_s": round(cold, 3),
+        "median_clone_no_checkout_s": round(statistics.median(bare_clones), 3),
+        "cold_over_clone_no_checkout": round(cold / statistics.median(bare_clones), 2),
         "median_warm_s": round(warm, 3),
         "cold_over_clone": round(cold / clone, 2), "warm_over_cold": round(warm / cold, 2),
     }  # fmt: skip
