@@ -203,18 +203,19 @@ class Seeder:
 
     def write_card(self, story: Story, project: Project, request: LevelChangeRequest) -> None:
         card = MLTRLCard.objects.get(project=project)
+        edits: dict[str, str] = {}
         for section in request.requirements["required_card_sections"]:
             if not getattr(card, section).strip() and story.card.get(section):
-                setattr(card, section, story.card[section])
-        if card.requirements and not card.requirements_doc:
-            card.requirements_doc = "docs/research-requirements.md"
-            card.vv_doc = "docs/research-requirements.md#verification-and-validation"
+                edits[section] = story.card[section]
+        if (card.requirements or edits.get("requirements")) and not card.requirements_doc:
+            edits["requirements_doc"] = "docs/research-requirements.md"
+            edits["vv_doc"] = "docs/research-requirements.md#verification-and-validation"
         checks = request.requirements["required_checks"]
         if "ethics_checklist_post" in checks:
-            card.ethics_checklist_status = "Pre- and post-development questions answered."
+            edits["ethics_checklist_status"] = "Pre- and post-development questions answered."
         elif "ethics_checklist_pre" in checks:
-            card.ethics_checklist_status = "Pre-development questions answered."
-        card.save()
+            edits["ethics_checklist_status"] = "Pre-development questions answered."
+        project_services.card_update(project=project, actor=self.lead(project), **edits)
 
     def sign(self, request: LevelChangeRequest, plan: list[tuple[Any, str]]) -> None:
         for user, role in plan:
@@ -253,10 +254,12 @@ class Seeder:
             default_branch=BRANCH,
         )
         self.pending[story.slug] = list(repo.commits)
-        card = MLTRLCard.objects.get(project=project)
-        card.project_page = f"https://wiki.example.com/ml/{story.slug}"
-        card.tldr = story.card.get("tldr", "")
-        card.save()
+        project_services.card_update(
+            project=project,
+            actor=self.lead(project),
+            project_page=f"https://wiki.example.com/ml/{story.slug}",
+            tldr=story.card.get("tldr", ""),
+        )
         self.projects[story.slug] = project
         for step in story.steps:
             self.step(story, project, step)

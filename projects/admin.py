@@ -176,6 +176,14 @@ class MLTRLCardAdmin(admin.ModelAdmin):
     search_fields = ["project__name"]
     readonly_fields = ["project", "debriefs", "updated_at"]
 
+    def get_queryset(self, request):
+        visible = projects_for(request.user, Action.VIEW)
+        return super().get_queryset(request).filter(project__in=visible)
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.card_update(project=obj.project, actor=request.user, **fields)
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

@@ -18,6 +18,7 @@ from .audit import audit_record
 from .cards import card_snapshot
 from .levels import HIGHEST_LEVEL, LOWEST_LEVEL
 from .models import (
+    CardSection,
     Membership,
     MLTRLCard,
     Project,
@@ -27,7 +28,7 @@ from .models import (
     RoleGrant,
     Team,
 )
-from .permissions import Action
+from .permissions import Action, require
 from .repo_urls import branch_name_problem, validate_repository_url
 
 # Which team group receives which project permission.
@@ -306,3 +307,35 @@ def project_evidence_set(*, project: Project, level: int, commit_sha: str) -> No
         project=project,
         payload={"from_level": previous, "to_level": level, "commit": commit_sha},
     )
+
+
+CARD_FIELDS = {
+    "project_page",
+    "requirements_doc",
+    "vv_doc",
+    "ethics_checklist_status",
+    *(section.value for section in CardSection),
+}
+
+
+@transaction.atomic
+def card_update(*, project: Project, actor: Any = None, **fields: str) -> MLTRLCard:
+    """Edit the living MLTRL card, on the record (the audit event names what changed).
+
+    Versions are frozen at level changes (``card_snapshot``), not at every edit.
+    """
+    unknown = set(fields) - CARD_FIELDS
+    if unknown:
+        raise ValidationError(f"These card fields do not exist: {', '.join(sorted(unknown))}.")
+    if actor is not None:
+        require(actor, Action.CHANGE, project)
+    card = MLTRLCard.objects.select_for_update().get(project=project)
+    changed = sorted(name for name, value in fields.items() if getattr(card, name) != value)
+    if not changed:
+        return card
+    for name in changed:
+        setattr(card, name, fields[name])
+    card.full_clean(exclude=["project", "debriefs"])
+    card.save()
+    audit_record(kind="card.updated", actor=actor, project=project, payload={"fields": changed})
+    return card
