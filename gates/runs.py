@@ -100,11 +100,10 @@ def check_run_request(
                     progress_total=len(keys),
                 )
         except IntegrityError:  # the same commit was queued concurrently: reuse that run
-            return CheckRun.objects.get(
-                project=project,
-                commit_sha=sha,
-                check_set=check_set,
-                status__in=CHECK_RUN_ACTIVE_STATES,
+            return (
+                CheckRun.objects.filter(project=project, commit_sha=sha, check_set=check_set)
+                .exclude(status=CheckRunStatus.CANCELLED)
+                .get()
             )
         _enqueue(run)
     _cancel_older_runs_of_request(project, request_id, run)
@@ -115,12 +114,3 @@ def check_run_request(
         payload={"run": run.pk, "trigger": trigger, "commit": sha, "request": request_id},
     )
     return run
-
-
-@transaction.atomic
-def check_run_cancel(*, run: CheckRun, reason: str) -> bool:
-    """Cancel a queued or running run (a running one stops at its next check)."""
-    updated = CheckRun.objects.filter(pk=run.pk, status__in=CHECK_RUN_ACTIVE_STATES).update(
-        status=CheckRunStatus.CANCELLED, message=reason, finished_at=timezone.now()
-    )
-    return bool(updated)

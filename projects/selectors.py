@@ -38,19 +38,3 @@ def project_level_at(project: Project, when: datetime) -> int | None:
     if last["kind"] == "level.changed":
         return int(last["payload"]["to_level"])
     return int(last["payload"]["level"])
-
-
-def project_level_history(project: Project) -> list[dict]:
-    """Every level change of the project, oldest first, from its audit events."""
-    return [
-        {
-            "at": created_at,
-            "actor_id": actor_id,
-            **{k: payload.get(k) for k in ("from_level", "to_level", "entry", "request", "reason")},
-        }
-        for created_at, actor_id, payload in AuditEvent.objects.filter(
-            project=project, kind="level.changed"
-        )
-        .order_by("seq")
-        .values_list("created_at", "actor_id", "payload")
-    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from gates.policies import Requirements
@@ -101,13 +101,3 @@ def request_gate_facts(
 def request_verdict(request: LevelChangeRequest) -> GateVerdict:
     """What the gate says now: approved, or the list of what is still missing."""
     return gate_evaluate(request_gate_facts(request))
-
-
-def open_requests_waiting_on(user: Any) -> QuerySet[LevelChangeRequest]:
-    """Under-review requests the user may sign off and has not yet decided on."""
-    return (
-        requests_for(user, Action.SIGN_OFF)
-        .filter(state__in=["open", "changes_requested"])
-        .exclude(requester=user)
-        .exclude(Q(signoffs__reviewer=user) & Q(signoffs__active=True))
-    )

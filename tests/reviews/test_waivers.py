@@ -202,3 +202,21 @@ def test_waived_request_withdrawn_and_reopened_still_sees_the_waiver(org):
     services.request_withdraw(request=first, actor=org.researcher)
     second = open_advance(org)
     assert request_verdict(second).missing == ("Needs 1 more approval from research-lead.",)
+
+
+def test_only_the_granter_or_a_waiving_role_may_revoke(org):
+    _failing_request(org)
+    waiver = _waive(org, org.lead)
+    # The research peer may sign off (and holds the waive permission) but the
+    # 0-1 gate lets only research leads waive, so only they may revoke.
+    with raises_message(
+        PermissionDenied,
+        "Only the person who granted this waiver, or a holder of a role that may "
+        "waive at this gate (research-lead), can revoke it.",
+    ):
+        waiver_revoke(waiver=waiver, actor=org.peer)
+    with pytest.raises(PermissionDenied):
+        waiver_revoke(waiver=waiver, actor=org.outsider)
+    waiver.refresh_from_db()
+    assert waiver.revoked_at is None
+    assert not AuditEvent.objects.filter(kind="waiver.revoked").exists()
