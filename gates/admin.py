@@ -1,10 +1,14 @@
-"""Admin for gate policies (each save publishes a new version) and check records."""
+"""Admin for gate policies (each save publishes a new version) and check records.
+
+Gate policies are the organisation's configuration, seen by every staff user who
+may; check runs and CI results are cut by the projects the user may see.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from projects.admin import ReadOnlyAdmin
+from projects.admin_base import ReadOnlyAdmin, ScopedAdminMixin, ServiceFormErrorsMixin
 
 from .models import (
     CheckResult,
@@ -24,7 +28,7 @@ class SlotInline(admin.TabularInline):
 
 
 @admin.register(GatePolicy)
-class GatePolicyAdmin(admin.ModelAdmin):
+class GatePolicyAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
     list_display = ["key", "title", "kind", "stale_approvals_on_new_commit", "latest_version"]
     inlines = [SlotInline]
     filter_horizontal = ["waiver_roles"]
@@ -60,7 +64,7 @@ class CheckResultInline(admin.TabularInline):
 
 
 @admin.register(CheckRun)
-class CheckRunAdmin(ReadOnlyAdmin):
+class CheckRunAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     list_display = ["pk", "project", "commit_sha", "status", "created_at", "finished_at"]
     list_filter = ["status"]
     list_select_related = ["project"]
@@ -68,7 +72,7 @@ class CheckRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExternalCheckResult)
-class ExternalCheckResultAdmin(ReadOnlyAdmin):
+class ExternalCheckResultAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     list_display = ["project", "commit_sha", "check_key", "outcome", "created_at"]
     list_filter = ["outcome", "check_key"]
     list_select_related = ["project"]
