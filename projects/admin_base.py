@@ -111,17 +111,24 @@ class ScopedInlineMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-def refusal_messages(refusal: Exception) -> dict[str | None, list[str]]:
-    """The messages of a service refusal, keyed by field name (``None``: the form)."""
+def refusal_messages(refusal: Exception) -> list[tuple[str | None, str]]:
+    """The messages of a service refusal, each with the field it concerns if known.
+
+    The field is the key of a ``ValidationError`` raised with a dict, else the
+    error's ``code`` when the service named it after the field (for instance
+    ``projects.repo_urls`` raises with ``code="repository_url"``); the form
+    puts a message whose key is none of its fields above the form.
+    """
     if isinstance(refusal, ValidationError):
         if hasattr(refusal, "error_dict"):
-            return {
-                (None if field == "__all__" else field): [m for e in errs for m in e.messages]
-                for field, errs in refusal.error_dict.items()
-            }
-        return {None: list(refusal.messages)}
-    text = str(refusal) or "You are not allowed to make this change."
-    return {None: [text]}
+            return [
+                (field, message)
+                for field, errors in refusal.error_dict.items()
+                for error in errors
+                for message in error.messages
+            ]
+        return [(error.code, message) for error in refusal.error_list for message in error]
+    return [(None, str(refusal) or "You are not allowed to make this change.")]
 
 
 class ServiceFormErrorsMixin:
@@ -160,10 +167,8 @@ class ServiceFormErrorsMixin:
 
         def clean(form):
             cleaned = form_class.clean(form)
-            for field, texts in refusal.items():
-                target = field if field in form.fields else None
-                for text in texts:
-                    form.add_error(target, text)
+            for field, text in refusal:
+                form.add_error(field if field in form.fields else None, text)
             return cleaned
 
         return type(form_class.__name__, (form_class,), {"clean": clean})
@@ -182,9 +187,8 @@ class ServiceFormErrorsMixin:
             if not getattr(request, _SAVING, False):
                 raise
             setattr(request, _SAVING, False)
-            for texts in refusal_messages(refusal).values():
-                for text in texts:
-                    self.message_user(request, text, messages.ERROR)
+            for _field, text in refusal_messages(refusal):
+                self.message_user(request, text, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):

@@ -1,0 +1,159 @@
+"""A service's refusal from an admin save is a form error (status 200), never a 500,
+and nothing is saved: the admin goes through the services (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from projects.models import AuditEvent, Membership, Project, RoleGrant
+
+from .conftest import grant_model_perms, logged_in, text
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_URL = "/admin/projects/project/{}/change/"
+
+
+def _project_post(project: Project, **changes) -> dict:
+    data = {
+        "name": project.name,
+        "description": project.description,
+        "repository_url": project.repository_url,
+        "default_branch": project.default_branch,
+        "status": project.status,
+        "reviewer_teams": [t.pk for t in project.reviewer_teams.all()],
+        "components": [p.pk for p in project.components.all()],
+    }
+    data.update(changes)
+    return data
+
+
+def _events(**filters) -> int:
+    return AuditEvent.objects.filter(**filters).count()
+
+
+def test_a_refused_repository_url_shows_on_its_field_and_nothing_is_saved(org, root_client):
+    before = _events(project=org.project)
+    page = root_client.post(
+        PROJECT_URL.format(org.project.pk),
+        _project_post(org.project, repository_url="ftp://example.com/vision.git", name="Renamed"),
+    )
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert "repository_url" in form.errors  # on the field the URL check names
+    assert "ftp" in " ".join(form.errors["repository_url"])
+    assert "ftp" in text(page)
+    org.project.refresh_from_db()
+    assert (org.project.name, org.project.repository_url) == ("Vision model", "")
+    assert _events(project=org.project) == before
+
+
+def test_a_refused_repository_url_on_creation_creates_nothing(org, root_client):
+    page = root_client.post(
+        "/admin/projects/project/add/",
+        {
+            "team": org.teams["research"].pk,
+            "slug": "speech",
+            "name": "Speech",
+            "repository_url": "https://127.0.0.1/speech.git",
+            "default_branch": "main",
+            "status": "active",
+        },
+    )
+    assert page.status_code == 200
+    assert "repository_url" in page.context["adminform"].form.errors
+    assert not Project.objects.filter(slug="speech").exists()
+
+
+def test_a_service_refusal_naming_no_field_shows_above_the_form(org, root_client):
+    page = root_client.post(
+        PROJECT_URL.format(org.project.pk),
+        _project_post(org.project, components=[org.project.pk], name="Renamed"),
+    )
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert form.non_field_errors() == ["A project cannot be its own component."]
+    assert "A project cannot be its own component." in text(page)
+    org.project.refresh_from_db()
+    assert org.project.name == "Vision model"  # the rename rolled back with the refusal
+    assert not org.project.components.exists()
+
+
+def test_a_role_grant_for_a_non_member_is_a_form_error(org, root_client):
+    before = _events(chain="org")
+    page = root_client.post(
+        "/admin/projects/rolegrant/add/",
+        {
+            "team": org.teams["research"].pk,
+            "user": org.outsider.pk,
+            "role": org.role("research-lead").pk,
+        },
+    )
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.non_field_errors()
+    assert errors == ["outsider is not a member of Research; add them to the team first."]
+    assert "outsider is not a member of Research" in text(page)
+    assert not RoleGrant.objects.filter(user=org.outsider).exists()
+    assert _events(chain="org") == before
+
+
+def test_a_user_holding_the_add_permission_cannot_grant_himself_a_role(org):
+    lead = org.lead
+    lead.is_staff = True
+    lead.save()
+    grant_model_perms(lead, "projects.add_rolegrant", "projects.view_rolegrant")
+    before = _events(chain="org")
+    page = logged_in(lead).post(
+        "/admin/projects/rolegrant/add/",
+        {
+            "team": org.teams["research"].pk,
+            "user": lead.pk,
+            "role": org.role("research-peer").pk,
+        },
+    )
+    assert page.status_code == 200
+    assert "yourself" in " ".join(page.context["adminform"].form.errors["user"])
+    assert not RoleGrant.objects.filter(user=lead, role__key="research-peer").exists()
+    assert _events(chain="org") == before
+
+
+def test_nobody_adds_himself_to_a_team_not_even_a_superuser(org, superuser, root_client):
+    before = _events(chain="org")
+    page = root_client.post(
+        "/admin/projects/membership/add/",
+        {"team": org.teams["research"].pk, "user": superuser.pk},
+    )
+    assert page.status_code == 200
+    assert "yourself" in " ".join(page.context["adminform"].form.errors["user"])
+    assert not Membership.objects.filter(user=superuser).exists()
+    assert _events(chain="org") == before
+
+
+def test_a_staff_member_is_offered_only_his_own_teams(org):
+    eng = org.eng
+    eng.is_staff = True
+    eng.save()
+    grant_model_perms(eng, "projects.add_membership", "projects.view_membership")
+    client = logged_in(eng)
+    form = client.get("/admin/projects/membership/add/").context["adminform"].form
+    assert list(form.fields["team"].queryset) == [org.teams["engineering"]]
+    page = client.post(
+        "/admin/projects/membership/add/",
+        {"team": org.teams["research"].pk, "user": org.outsider.pk},
+    )
+    assert page.status_code == 200
+    assert "team" in page.context["adminform"].form.errors
+    assert not Membership.objects.filter(user=org.outsider).exists()
+
+
+def test_the_admins_own_permission_check_still_answers_403(org):
+    staff = org.outsider
+    staff.is_staff = True
+    staff.save()
+    grant_model_perms(staff, "projects.view_rolegrant")  # may look, may not add
+    page = logged_in(staff).post(
+        "/admin/projects/rolegrant/add/",
+        {"team": org.teams["research"].pk, "user": org.peer.pk, "role": org.role("ethics").pk},
+    )
+    assert page.status_code == 403
+    assert not RoleGrant.objects.filter(user=org.peer, role__key="ethics").exists()
