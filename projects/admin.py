@@ -9,6 +9,7 @@ and group admins, which protect the team groups, are in ``admin_users``.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.urls import path
@@ -243,6 +244,11 @@ class MLTRLCardAdmin(ScopedAdminMixin, ServiceFormErrorsMixin, admin.ModelAdmin)
     list_display = ["project", "updated_at"]
     search_fields = ["project__name"]
     readonly_fields = ["project", "debriefs", "updated_at"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"  # Django 6's default, chosen now
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None) -> bool:
         allowed = super().has_change_permission(request, obj)
