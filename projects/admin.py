@@ -111,11 +111,12 @@ class MembershipAdmin(TeamScopedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        refuse_self(request, obj.user, "add")
+        refuse_self(request, obj.user, "add yourself to a team")
         created = services.membership_add(team=obj.team, user=obj.user, actor=request.user)
         obj.pk = created.pk
 
     def delete_model(self, request, obj):
+        refuse_self(request, obj.user, "remove yourself from a team")
         services.membership_remove(team=obj.team, user=obj.user, actor=request.user)
 
     def delete_queryset(self, request, queryset):
@@ -144,13 +145,14 @@ class RoleGrantAdmin(TeamScopedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        refuse_self(request, obj.user, "grant a role to")
+        refuse_self(request, obj.user, "grant yourself a role")
         created = services.role_grant(
             team=obj.team, user=obj.user, role=obj.role, actor=request.user
         )
         obj.pk = created.pk
 
     def delete_model(self, request, obj):
+        refuse_self(request, obj.user, "revoke your own role")
         services.role_revoke(team=obj.team, user=obj.user, role=obj.role, actor=request.user)
 
     def delete_queryset(self, request, queryset):

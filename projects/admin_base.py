@@ -205,10 +205,11 @@ class ServiceFormErrorsMixin:
 
 
 def refuse_self(request: HttpRequest, user: Any, what: str) -> None:
-    """The admin never lets a person change their own memberships or roles."""
+    """The admin never lets a person change their own memberships or roles: someone
+    else (a team maintainer or an administrator) does, on the record."""
     if user is not None and request.user.pk == getattr(user, "pk", None):
         raise ValidationError(
-            {"user": f"You cannot {what} yourself; ask a team maintainer or an administrator."}
+            {"user": f"You cannot {what}; ask a team maintainer or an administrator."}
         )
 
 

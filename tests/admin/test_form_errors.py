@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from projects import services
 from projects.models import AuditEvent, Membership, Project, RoleGrant
 
 from .conftest import grant_model_perms, logged_in, text
@@ -157,3 +158,53 @@ def test_the_admins_own_permission_check_still_answers_403(org):
     )
     assert page.status_code == 403
     assert not RoleGrant.objects.filter(user=org.peer, role__key="ethics").exists()
+
+
+def _staff_with(user, *perms):
+    user.is_staff = True
+    user.save()
+    grant_model_perms(user, *perms)
+    return logged_in(user)
+
+
+def test_revoking_ones_own_role_is_refused_with_a_message(org):
+    client = _staff_with(org.lead, "projects.delete_rolegrant", "projects.view_rolegrant")
+    grant = RoleGrant.objects.get(user=org.lead)
+    before = _events(chain="org")
+    page = client.post(
+        f"/admin/projects/rolegrant/{grant.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert page.status_code == 200
+    assert "You cannot revoke your own role" in text(page)
+    assert RoleGrant.objects.filter(pk=grant.pk).exists()
+    assert _events(chain="org") == before
+
+
+def test_a_bulk_delete_with_a_refusal_deletes_nothing(org, superuser, root_client):
+    """The selected rows go in one transaction: the refusal of one keeps them all."""
+    services.membership_add(team=org.teams["engineering"], user=superuser)
+    rows = list(Membership.objects.filter(user__in=[superuser, org.eng2]))
+    before = _events(chain="org")
+    page = root_client.post(
+        "/admin/projects/membership/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [m.pk for m in rows],
+            "post": "yes",
+        },
+        follow=True,
+    )
+    assert page.status_code == 200
+    assert "You cannot remove yourself from a team" in text(page)
+    assert Membership.objects.filter(pk__in=[m.pk for m in rows]).count() == 2
+    assert _events(chain="org") == before
+
+
+def test_removing_another_member_goes_through_the_service(org, superuser, root_client):
+    row = Membership.objects.get(user=org.eng2)
+    page = root_client.post(f"/admin/projects/membership/{row.pk}/delete/", {"post": "yes"})
+    assert page.status_code == 302
+    assert not Membership.objects.filter(user=org.eng2).exists()
+    assert not RoleGrant.objects.filter(user=org.eng2).exists()  # her roles went with it
+    event = AuditEvent.objects.filter(chain="org").latest("seq")
+    assert (event.kind, event.actor_id) == ("membership.removed", superuser.pk)
