@@ -39,3 +39,21 @@ def superuser(db):
 @pytest.fixture
 def root_client(superuser) -> Client:
     return logged_in(superuser)
+
+
+PROJECT_URL = "/admin/projects/project/{}/change/"
+
+
+def project_post(project, **changes) -> dict:
+    """The project change form's POST data, with ``changes`` applied."""
+    data = {
+        "name": project.name,
+        "description": project.description,
+        "repository_url": project.repository_url,
+        "default_branch": project.default_branch,
+        "status": project.status,
+        "reviewer_teams": [t.pk for t in project.reviewer_teams.all()],
+        "components": [p.pk for p in project.components.all()],
+    }
+    data.update(changes)
+    return data

@@ -8,25 +8,9 @@ import pytest
 from projects import services
 from projects.models import AuditEvent, Membership, Project, RoleGrant
 
-from .conftest import grant_model_perms, logged_in, text
+from .conftest import PROJECT_URL, grant_model_perms, logged_in, project_post, text
 
 pytestmark = pytest.mark.django_db
-
-PROJECT_URL = "/admin/projects/project/{}/change/"
-
-
-def _project_post(project: Project, **changes) -> dict:
-    data = {
-        "name": project.name,
-        "description": project.description,
-        "repository_url": project.repository_url,
-        "default_branch": project.default_branch,
-        "status": project.status,
-        "reviewer_teams": [t.pk for t in project.reviewer_teams.all()],
-        "components": [p.pk for p in project.components.all()],
-    }
-    data.update(changes)
-    return data
 
 
 def _events(**filters) -> int:
@@ -37,7 +21,7 @@ def test_a_refused_repository_url_shows_on_its_field_and_nothing_is_saved(org, r
     before = _events(project=org.project)
     page = root_client.post(
         PROJECT_URL.format(org.project.pk),
-        _project_post(org.project, repository_url="ftp://example.com/vision.git", name="Renamed"),
+        project_post(org.project, repository_url="ftp://example.com/vision.git", name="Renamed"),
     )
     assert page.status_code == 200
     form = page.context["adminform"].form
@@ -69,7 +53,7 @@ def test_a_refused_repository_url_on_creation_creates_nothing(org, root_client):
 def test_a_service_refusal_naming_no_field_shows_above_the_form(org, root_client):
     page = root_client.post(
         PROJECT_URL.format(org.project.pk),
-        _project_post(org.project, components=[org.project.pk], name="Renamed"),
+        project_post(org.project, components=[org.project.pk], name="Renamed"),
     )
     assert page.status_code == 200
     form = page.context["adminform"].form

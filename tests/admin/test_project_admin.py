@@ -1,0 +1,57 @@
+"""The project admin saves through project_create / project_update: one event per
+save that changed something, none for an unchanged save."""
+
+from __future__ import annotations
+
+import pytest
+
+from projects.models import AuditEvent, Project
+from projects.permissions import Action, user_can
+
+from .conftest import PROJECT_URL, project_post
+
+pytestmark = pytest.mark.django_db
+
+
+def _updates(project) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(project=project, kind="project.updated"))
+
+
+def test_an_unchanged_save_writes_no_event(org, root_client):
+    page = root_client.post(PROJECT_URL.format(org.project.pk), project_post(org.project))
+    assert page.status_code == 302
+    assert _updates(org.project) == []
+
+
+def test_a_save_writes_one_event_with_fields_and_relations(org, superuser, root_client):
+    data = project_post(org.project, name="Vision v2", reviewer_teams=[org.teams["product"].pk])
+    assert root_client.post(PROJECT_URL.format(org.project.pk), data).status_code == 302
+    (event,) = _updates(org.project)
+    assert event.actor_id == superuser.pk
+    assert event.payload["name"] == {"from": "Vision model", "to": "Vision v2"}
+    assert event.payload["reviewer_teams"] == ["product"]
+    # the permission rows followed the reviewer teams (through the service)
+    assert user_can(org.prod, Action.VIEW, org.project)
+    assert not user_can(org.eng, Action.VIEW, org.project)
+
+
+def test_creating_in_the_admin_uses_the_service(org, superuser, root_client):
+    page = root_client.post(
+        "/admin/projects/project/add/",
+        {
+            "team": org.teams["research"].pk,
+            "slug": "speech",
+            "name": "Speech",
+            "default_branch": "main",
+            "status": "active",
+            "reviewer_teams": [org.teams["ethics-ops"].pk],
+            "components": [org.project.pk],
+        },
+    )
+    assert page.status_code == 302
+    speech = Project.objects.get(slug="speech")
+    assert list(speech.components.all()) == [org.project]
+    assert user_can(org.ethicist, Action.VIEW, speech)
+    created = AuditEvent.objects.get(project=speech, kind="project.created")
+    assert created.actor_id == superuser.pk
+    assert not AuditEvent.objects.filter(project=speech, kind="project.updated").exists()
