@@ -39,6 +39,10 @@ from .models import (
 )
 from .permissions import Action, projects_for, user_can
 
+# The team filter lists only teams among the rows shown (which are scoped), not
+# every team of the organisation.
+TEAMS_SHOWN = ("team", admin.RelatedOnlyFieldListFilter)
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership
@@ -102,7 +106,7 @@ class MembershipAdmin(TeamScopedAdmin):
     """Add and remove members through ``membership_add``/``membership_remove``."""
 
     list_display = ["user", "team", "created_at"]
-    list_filter = ["team"]
+    list_filter = [TEAMS_SHOWN]
     search_fields = ["user__username", "team__name"]
     list_select_related = ["user", "team"]
     fields = ["team", "user"]
@@ -136,7 +140,7 @@ class RoleGrantAdmin(TeamScopedAdmin):
     """Grant and revoke roles through ``role_grant``/``role_revoke``; never to oneself."""
 
     list_display = ["user", "role", "team", "granted_by", "created_at"]
-    list_filter = ["role", "team"]
+    list_filter = ["role", TEAMS_SHOWN]
     search_fields = ["user__username"]
     list_select_related = ["user", "role", "team", "granted_by"]
     fields = ["team", "user", "role"]
@@ -173,7 +177,7 @@ class ProjectAdmin(ScopedAdminMixin, ServiceFormErrorsMixin, admin.ModelAdmin):
     """
 
     list_display = ["name", "slug", "team", "level", "entry_level", "evidence_level", "status"]
-    list_filter = ["team", "level", "status"]
+    list_filter = [TEAMS_SHOWN, "level", "status"]
     search_fields = ["name", "slug"]
     list_select_related = ["team"]
     filter_horizontal = ["reviewer_teams", "components"]

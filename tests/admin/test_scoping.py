@@ -152,3 +152,12 @@ def test_a_reviewer_sees_the_project_read_only(research):
     assert client.post(url, {"name": "Taken over"}).status_code == 403
     research.project.refresh_from_db()
     assert research.project.name == "Vision model"
+
+
+def test_the_team_filter_lists_only_teams_among_the_rows_shown(alice):
+    beta = services.team_create(slug="beta", name="Beta")
+    services.membership_add(team=beta, user=alice)
+    services.project_create(team=beta, slug="beta-one", name="Beta one", actor=alice)
+    page = logged_in(alice).get("/admin/projects/project/")
+    (team_filter,) = [f for f in page.context["cl"].filter_specs if f.title == "team"]
+    assert sorted(label for _pk, label in team_filter.lookup_choices) == ["Alpha", "Beta"]
