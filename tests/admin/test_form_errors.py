@@ -4,9 +4,12 @@ and nothing is saved: the admin goes through the services (docs/architecture.md)
 from __future__ import annotations
 
 import pytest
+from django.contrib import admin
+from django.test import RequestFactory
 
 from projects import services
-from projects.models import AuditEvent, Membership, Project, RoleGrant
+from projects.admin import MLTRLCardAdmin
+from projects.models import AuditEvent, Membership, MLTRLCard, Project, RoleGrant
 
 from .conftest import PROJECT_URL, grant_model_perms, logged_in, project_post, text
 
@@ -192,3 +195,32 @@ def test_removing_another_member_goes_through_the_service(org, superuser, root_c
     assert not RoleGrant.objects.filter(user=org.eng2).exists()  # her roles went with it
     event = AuditEvent.objects.filter(chain="org").latest("seq")
     assert (event.kind, event.actor_id) == ("membership.removed", superuser.pk)
+
+
+class _LooseCardAdmin(MLTRLCardAdmin):
+    """The card admin with its own object check switched off: only the service,
+    ``card_update``, stands between the user and the card."""
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return True
+
+
+def test_a_permission_refusal_from_the_service_is_a_form_error_too(org):
+    staff = org.prod  # reviews Vision: may see its card, may not edit it
+    staff.is_staff = True
+    staff.save()
+    card = MLTRLCard.objects.get(project=org.project)
+    request = RequestFactory().post(
+        f"/admin/projects/mltrlcard/{card.pk}/change/",
+        {"tldr": "Taken over", "ethics_checklist_status": card.ethics_checklist_status},
+    )
+    request.user = staff
+    request._dont_enforce_csrf_checks = True
+    response = _LooseCardAdmin(MLTRLCard, admin.site).change_view(request, str(card.pk))
+    assert response.status_code == 200
+    response.render()
+    form = response.context_data["adminform"].form
+    assert form.non_field_errors() == ["You may not change here."]
+    card.refresh_from_db()
+    assert card.tldr == ""
+    assert not AuditEvent.objects.filter(kind="card.updated").exists()
