@@ -171,7 +171,7 @@ class Seeder:
             debrief["done"] += f" ({requester.get_full_name()} and the {project.team.name} team)"
         request = review_services.request_open(
             project=project,
-            requester=requester,
+            actor=requester,
             kind=kind,
             to_level=to_level,
             reason=reason,
@@ -220,8 +220,8 @@ class Seeder:
     def sign(self, request: LevelChangeRequest, plan: list[tuple[Any, str]]) -> None:
         for user, role in plan:
             review_services.signoff_record(
-                request=request,
-                reviewer=user,
+                level_request=request,
+                actor=user,
                 decision=Decision.APPROVE,
                 role=role,
                 comment=f"Reviewed the evidence on {request.commit_sha[:10] or 'the request'}.",
@@ -321,15 +321,15 @@ class Seeder:
                 request = self.advance(story, project, run_checks=False)
                 self.sign(request, self.signers(request, skip_roles=unsigned))
                 review_services.comment_add(
-                    request=request, author=self.requester(project), body=comment
+                    level_request=request, actor=self.requester(project), body=comment
                 )
                 self.expect(request, RequestState.OPEN)
             case Reject(by_role=role, comment=comment):
                 request = self.advance(story, project)
                 self.sign(request, self.signers(request, skip_roles=(role,)))
                 review_services.signoff_record(
-                    request=request,
-                    reviewer=self.reviewer_for(request, role),
+                    level_request=request,
+                    actor=self.reviewer_for(request, role),
                     decision=Decision.REJECT,
                     role=role,
                     comment=comment,
@@ -339,8 +339,8 @@ class Seeder:
                 request = self.advance(story, project)
                 self.sign(request, self.signers(request, skip_roles=(role,)))
                 review_services.signoff_record(
-                    request=request,
-                    reviewer=self.reviewer_for(request, role),
+                    level_request=request,
+                    actor=self.reviewer_for(request, role),
                     decision=Decision.REQUEST_CHANGES,
                     role=role,
                     comment=comment,

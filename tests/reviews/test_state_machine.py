@@ -27,7 +27,7 @@ def _pair_id(pair) -> str:
 def _request_in(org, state: str) -> LevelChangeRequest:
     """A real request (opened as a draft by the service) put into ``state``."""
     request = services.request_open(
-        project=org.project, requester=org.researcher, kind="advance", to_level=1, submit=False
+        project=org.project, actor=org.researcher, kind="advance", to_level=1, submit=False
     )
     LevelChangeRequest.objects.filter(pk=request.pk).update(state=state)
     request.refresh_from_db()
@@ -102,7 +102,7 @@ def test_forbidden_transition_raises_and_changes_nothing(org, state, event):
 @pytest.mark.django_db(transaction=True)
 def test_transition_outside_a_transaction_raises_and_changes_nothing(org):
     request = services.request_open(
-        project=org.project, requester=org.researcher, kind="advance", to_level=1, submit=False
+        project=org.project, actor=org.researcher, kind="advance", to_level=1, submit=False
     )
     before = AuditEvent.objects.filter(project=org.project).count()
 
@@ -118,13 +118,13 @@ def test_transition_outside_a_transaction_raises_and_changes_nothing(org):
 def test_services_drive_the_table_draft_submit_then_withdraw(org):
     """The services use the same table: a draft is submitted, then withdrawn (terminal)."""
     request = services.request_open(
-        project=org.project, requester=org.researcher, kind="advance", to_level=1, submit=False
+        project=org.project, actor=org.researcher, kind="advance", to_level=1, submit=False
     )
     assert request.state == RequestState.DRAFT
-    services.request_submit(request=request, actor=org.researcher)
+    services.request_submit(level_request=request, actor=org.researcher)
     request.refresh_from_db()
     assert request.state == RequestState.OPEN
-    services.request_withdraw(request=request, actor=org.researcher, reason="wrong gate")
+    services.request_withdraw(level_request=request, actor=org.researcher, reason="wrong gate")
     request.refresh_from_db()
     assert request.state == RequestState.WITHDRAWN
     assert request.decided_at is not None
@@ -132,15 +132,15 @@ def test_services_drive_the_table_draft_submit_then_withdraw(org):
     with raises_message(
         TransitionError, f"Request #{request.pk} is withdrawn; it cannot withdraw."
     ):
-        services.request_withdraw(request=request, actor=org.researcher)
+        services.request_withdraw(level_request=request, actor=org.researcher)
 
 
 @pytest.mark.django_db
 def test_withdraw_by_someone_outside_the_owning_team_is_denied(org):
     request = services.request_open(
-        project=org.project, requester=org.researcher, kind="advance", to_level=1
+        project=org.project, actor=org.researcher, kind="advance", to_level=1
     )
     with raises_message(PermissionDenied, "You may not request level change here."):
-        services.request_withdraw(request=request, actor=org.eng)
+        services.request_withdraw(level_request=request, actor=org.eng)
     request.refresh_from_db()
     assert request.state == RequestState.OPEN
