@@ -91,6 +91,10 @@ class Seeder:
             project_services.membership_add(team=team, user=user, actor=admin)
             for key in person.roles:
                 project_services.role_grant(team=team, user=user, role=roles[key], actor=admin)
+            if person.maintainer:  # the team lead manages its members and roles
+                project_services.membership_maintainer_set(
+                    team=team, user=user, is_maintainer=True, actor=admin
+                )
         self.users[MANAGER_USERNAME].user_permissions.add(
             Permission.objects.get(content_type__app_label="projects", codename="view_project")
         )

@@ -21,7 +21,9 @@ from reviews.models import LevelChangeRequest, RequestState
 from reviews.selectors import request_requirements
 from tests.org import Org
 
-# from-level of an advance gate -> usernames whose approvals fill its slots
+# from-level of an advance gate -> usernames whose approvals fill its slots. Written by
+# hand on purpose (not derived from gates/defaults.py): a change to the default policy
+# must show up here too; tests/test_docs_tables.py ties the code to docs/workflow.md.
 GATE_REVIEWERS: dict[int, tuple[str, ...]] = {
     0: ("lead",),
     1: ("lead", "peer"),
