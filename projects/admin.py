@@ -71,7 +71,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "created_at"]
+    list_display = ["user", "team", "is_maintainer", "created_at"]
     list_filter = ["team"]
     search_fields = ["user__username", "team__name"]
     list_select_related = ["user", "team"]
@@ -81,6 +81,10 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         created = services.membership_add(team=obj.team, user=obj.user, actor=request.user)
+        if obj.is_maintainer:
+            services.membership_maintainer_set(
+                team=obj.team, user=obj.user, is_maintainer=True, actor=request.user
+            )
         obj.pk = created.pk
 
     def delete_model(self, request, obj):
