@@ -17,6 +17,7 @@ from gates.evidence import project_evidence_update
 from gates.models import CheckRun, CheckRunStatus, RunTrigger
 from gates.runs import check_run_request
 from gates.services import external_result_record
+from projects.actors import system_actor
 from projects.models import Project
 
 from .repos import DemoCommit, DemoRepo
@@ -36,6 +37,7 @@ def ci_report(project: Project, commit: DemoCommit) -> None:
             outcome=report.outcome,
             message=report.message,
             details=report.details,
+            actor=system_actor("ci"),
         )
 
 
@@ -82,5 +84,8 @@ def head_checks(project: Project, repo: DemoRepo, *, actor: Any) -> int | None:
     if holder.status != CheckRunStatus.SUCCEEDED:
         return None
     return project_evidence_update(
-        project_id=project.pk, commit_sha=holder.commit_sha, run_id=holder.pk
+        project_id=project.pk,
+        commit_sha=holder.commit_sha,
+        run_id=holder.pk,
+        actor=system_actor("worker"),
     )

@@ -28,6 +28,7 @@ class Person:
     team: str | None
     roles: tuple[str, ...] = ()
     note: str = ""
+    maintainer: bool = False  # manages the team's members and role grants
 
 
 TEAMS: tuple[TeamSpec, ...] = (
@@ -62,16 +63,16 @@ TEAMS: tuple[TeamSpec, ...] = (
 RESEARCH_TEAMS = ("research", "language-research")
 
 PEOPLE: tuple[Person, ...] = (
-    Person("maya", "Maya", "Okafor", "research", ("research-lead",)),
+    Person("maya", "Maya", "Okafor", "research", ("research-lead",), maintainer=True),
     Person("omar", "Omar", "Haddad", "research", ("research-peer",)),
     Person("rita", "Rita", "Lindqvist", "research", (), "researcher: opens requests"),
-    Person("lena", "Lena", "Fischer", "language-research", ("research-lead",)),
+    Person("lena", "Lena", "Fischer", "language-research", ("research-lead",), maintainer=True),
     Person("kofi", "Kofi", "Mensah", "language-research", ("research-peer",)),
     Person("tomas", "Tomas", "Novak", "language-research", (), "researcher: opens requests"),
-    Person("erik", "Erik", "Johansson", "engineering", ("engineering",)),
+    Person("erik", "Erik", "Johansson", "engineering", ("engineering",), maintainer=True),
     Person("ines", "Ines", "Carvalho", "engineering", ("engineering",)),
-    Person("paula", "Paula", "Mendes", "product", ("product",)),
-    Person("ethan", "Ethan", "Brooks", "ethics-ops", ("ethics",)),
+    Person("paula", "Paula", "Mendes", "product", ("product",), maintainer=True),
+    Person("ethan", "Ethan", "Brooks", "ethics-ops", ("ethics",), maintainer=True),
     Person("olga", "Olga", "Petrova", "ethics-ops", ("operations",)),
     Person(
         MANAGER_USERNAME,
@@ -94,6 +95,8 @@ def logins_table() -> str:
     rows = [("username", "team", "roles / what for")]
     for p in PEOPLE:
         what = ", ".join(p.roles)
+        if p.maintainer:
+            what = f"{what}; maintains {p.team}"
         if p.note:
             what = f"{what} ({p.note})" if what else p.note
         rows.append((p.username, p.team or "-", what))

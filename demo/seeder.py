@@ -91,6 +91,10 @@ class Seeder:
             project_services.membership_add(team=team, user=user, actor=admin)
             for key in person.roles:
                 project_services.role_grant(team=team, user=user, role=roles[key], actor=admin)
+            if person.maintainer:  # the team lead manages its members and roles
+                project_services.membership_maintainer_set(
+                    team=team, user=user, is_maintainer=True, actor=admin
+                )
         self.users[MANAGER_USERNAME].user_permissions.add(
             Permission.objects.get(content_type__app_label="projects", codename="view_project")
         )
@@ -171,7 +175,7 @@ class Seeder:
             debrief["done"] += f" ({requester.get_full_name()} and the {project.team.name} team)"
         request = review_services.request_open(
             project=project,
-            requester=requester,
+            actor=requester,
             kind=kind,
             to_level=to_level,
             reason=reason,
@@ -220,8 +224,8 @@ class Seeder:
     def sign(self, request: LevelChangeRequest, plan: list[tuple[Any, str]]) -> None:
         for user, role in plan:
             review_services.signoff_record(
-                request=request,
-                reviewer=user,
+                level_request=request,
+                actor=user,
                 decision=Decision.APPROVE,
                 role=role,
                 comment=f"Reviewed the evidence on {request.commit_sha[:10] or 'the request'}.",
@@ -321,15 +325,15 @@ class Seeder:
                 request = self.advance(story, project, run_checks=False)
                 self.sign(request, self.signers(request, skip_roles=unsigned))
                 review_services.comment_add(
-                    request=request, author=self.requester(project), body=comment
+                    level_request=request, actor=self.requester(project), body=comment
                 )
                 self.expect(request, RequestState.OPEN)
             case Reject(by_role=role, comment=comment):
                 request = self.advance(story, project)
                 self.sign(request, self.signers(request, skip_roles=(role,)))
                 review_services.signoff_record(
-                    request=request,
-                    reviewer=self.reviewer_for(request, role),
+                    level_request=request,
+                    actor=self.reviewer_for(request, role),
                     decision=Decision.REJECT,
                     role=role,
                     comment=comment,
@@ -339,8 +343,8 @@ class Seeder:
                 request = self.advance(story, project)
                 self.sign(request, self.signers(request, skip_roles=(role,)))
                 review_services.signoff_record(
-                    request=request,
-                    reviewer=self.reviewer_for(request, role),
+                    level_request=request,
+                    actor=self.reviewer_for(request, role),
                     decision=Decision.REQUEST_CHANGES,
                     role=role,
                     comment=comment,

@@ -7,6 +7,8 @@ may; check runs and CI results are cut by the projects the user may see.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from projects.admin_base import ReadOnlyAdmin, ScopedAdminMixin, ServiceFormErrorsMixin
 
@@ -21,8 +23,25 @@ from .models import (
 from .policies import policy_publish
 
 
+class SlotFormSet(BaseInlineFormSet):
+    """A policy keeps at least one slot asking for at least one approval."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if not any((data.get("count") or 0) >= 1 for data in kept):
+            raise ValidationError(
+                "A gate policy needs at least one slot asking for at least one approval."
+            )
+
+
 class SlotInline(admin.TabularInline):
     model = GatePolicySlot
+    formset = SlotFormSet
     extra = 0
     filter_horizontal = ["roles"]
 

@@ -5,10 +5,12 @@ from django.db.models.signals import post_migrate
 def _install_default_policies(sender, **kwargs) -> None:
     from django.db import transaction
 
+    from projects.actors import system_actor
+
     from .defaults import policies_install
 
     with transaction.atomic():
-        policies_install()
+        policies_install(actor=system_actor("migrate"))
 
 
 class GatesConfig(AppConfig):

@@ -7,6 +7,8 @@ card sections it requires, roles that may waive a failing check.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .models import SlotScope
 
 ANY, IND, OWN = SlotScope.ANY, SlotScope.INDEPENDENT, SlotScope.OWNING_TEAM
@@ -116,9 +118,15 @@ DEFAULT_POLICIES: tuple[dict, ...] = (
 )
 
 
-def policies_install(*, actor=None) -> int:
-    """Create the default policy of every gate that has none; publish version 1."""
+def policies_install(*, actor: Any) -> int:
+    """Create the default policy of every gate that has none; publish version 1.
+
+    Administrators only (post_migrate runs it as the ``migrate`` system actor).
+    """
     from projects.models import ReviewRole
+    from projects.permissions import SYSTEM_POLICY_ADMINS, require_admin
+
+    require_admin(actor, "install gate policies", system=SYSTEM_POLICY_ADMINS)
 
     from .models import GateKind, GatePolicy, GatePolicySlot
     from .policies import policy_publish

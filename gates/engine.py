@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from projects.actors import system_actor
+
 from . import checks as _catalog  # noqa: F401  (registers every check)
 from .check_memo import CheckMemo, outputs_memoized
 from .checks.base import CheckContext, CheckOutput, errored, repository_checks
@@ -177,7 +179,9 @@ def _finish(run: CheckRun, worker: str, status: str, message: str, kind: str = "
 
 
 def _announce(project_id: int, sha: str, run_id: int) -> None:
-    project_evidence_update(project_id=project_id, commit_sha=sha, run_id=run_id)
+    project_evidence_update(
+        project_id=project_id, commit_sha=sha, run_id=run_id, actor=system_actor("worker")
+    )
     check_results_changed.send(sender=CheckRun, project_id=project_id, commit_sha=sha)
 
 

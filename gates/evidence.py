@@ -7,10 +7,13 @@ Waivers do not count here: evidence is what the repository shows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from projects.levels import HIGHEST_LEVEL
 from projects.models import Project
+from projects.permissions import SYSTEM_RECORDERS, require_system
 from projects.services import project_evidence_set
 
 from .models import PASSING_OUTCOMES, CheckRun, CheckRunStatus, GateKind, GatePolicyVersion
@@ -48,12 +51,15 @@ def evidence_level_compute(project: Project, commit_sha: str) -> int:
     return level
 
 
-def project_evidence_update(*, project_id: int, commit_sha: str, run_id: int) -> int | None:
+def project_evidence_update(
+    *, project_id: int, commit_sha: str, run_id: int, actor: Any
+) -> int | None:
     """Recompute and store the evidence level if this run holds the newest branch head.
 
     Runs asked for an explicit older commit never move it, and neither does a
     head that a later run has since superseded.
     """
+    require_system(actor, SYSTEM_RECORDERS, "record evidence levels")
     run = CheckRun.objects.filter(pk=run_id).values("head_resolved_at").first()
     if run is None or run["head_resolved_at"] is None:
         return None
@@ -71,5 +77,5 @@ def project_evidence_update(*, project_id: int, commit_sha: str, run_id: int) ->
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project_id)
         level = evidence_level_compute(project, commit_sha)
-        project_evidence_set(project=project, level=level, commit_sha=commit_sha)
+        project_evidence_set(project=project, level=level, commit_sha=commit_sha, actor=actor)
     return level

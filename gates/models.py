@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from projects.models import Project, ReviewRole
@@ -66,6 +67,11 @@ class GatePolicySlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy.key} slot x{self.count} ({self.scope})"
+
+    def clean(self) -> None:
+        # A slot of 0 approvals would let a request through with no sign-off.
+        if self.count is not None and self.count < 1:
+            raise ValidationError({"count": "A slot asks for at least 1 approval."})
 
 
 class GatePolicyVersion(models.Model):

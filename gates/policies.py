@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from projects.actors import system_actor
 from projects.audit import audit_record
+from projects.permissions import SYSTEM_POLICY_ADMINS, require_admin
 
 from .models import GateKind, GatePolicy, GatePolicyVersion
 
@@ -44,11 +46,36 @@ def policy_snapshot(policy: GatePolicy) -> dict[str, Any]:
     }
 
 
+def policy_slots_problem(slots: list[dict[str, Any]]) -> str | None:
+    """Why a policy's slots cannot gate anything, or None when they can.
+
+    Every gate and switchback needs at least one slot asking for at least one
+    approval; a slot of count 0 or with no role would let a request through
+    with no sign-off at all.
+    """
+    if not any(slot["count"] >= 1 for slot in slots):
+        return "A gate policy needs at least one slot asking for at least one approval."
+    for slot in slots:
+        if slot["count"] < 1:
+            return "Every slot must ask for at least 1 approval; remove the slot instead."
+        if not slot["roles"]:
+            return "Every slot must name at least one role."
+    return None
+
+
 @transaction.atomic
-def policy_publish(*, policy: GatePolicy, actor: Any = None) -> GatePolicyVersion:
-    """Freeze the policy as a new version unless it equals the latest one."""
-    GatePolicy.objects.select_for_update().get(pk=policy.pk)
+def policy_publish(*, policy: GatePolicy, actor: Any) -> GatePolicyVersion:
+    """Freeze the policy as a new version unless it equals the latest one.
+
+    Administrators only; a policy whose slots would approve with no sign-off is
+    refused (``policy_slots_problem``).
+    """
+    policy = GatePolicy.objects.select_for_update().get(pk=policy.pk)
+    require_admin(actor, "publish gate policies", system=SYSTEM_POLICY_ADMINS)
     snapshot = policy_snapshot(policy)
+    problem = policy_slots_problem(snapshot["slots"])
+    if problem:
+        raise ValidationError(f"{policy.key}: {problem}")
     latest = policy.versions.order_by("-number").first()
     if latest is not None and latest.snapshot == snapshot:
         return latest
@@ -63,8 +90,11 @@ def policy_publish(*, policy: GatePolicy, actor: Any = None) -> GatePolicyVersio
 
 
 def policy_current_version(policy: GatePolicy) -> GatePolicyVersion:
+    """The newest version; a policy never published yet is published as an install step."""
     version = policy.versions.order_by("-number").first()
-    return version if version is not None else policy_publish(policy=policy)
+    if version is not None:
+        return version
+    return policy_publish(policy=policy, actor=system_actor("migrate"))
 
 
 @dataclass(frozen=True)

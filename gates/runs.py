@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from projects.audit import audit_record
 from projects.models import Project
+from projects.permissions import Action, require
 
 from . import checks as _catalog  # noqa: F401  (registers every check)
 from .checks.base import catalog_version, repository_checks
@@ -49,17 +50,19 @@ def check_run_request(
     trigger: str,
     commit_sha: str = "",
     request_id: int | None = None,
-    actor: Any = None,
+    actor: Any,
 ) -> CheckRun | None:
     """Queue the catalog against a commit (or the default branch head when none is given).
 
     Returns the run that will hold the results: an existing live run for the
     same commit and check set is reused (a failed one is queued again). Returns
-    None when the project links no repository.
+    None when the project links no repository. The actor needs the
+    request-level-change permission (owning-team members, the worker, beat, CI).
     """
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    require(actor, Action.REQUEST_LEVEL_CHANGE, project)
     if trigger not in RunTrigger.values:
         raise ValidationError(f"Unknown trigger {trigger!r}.")
-    project = Project.objects.select_for_update().get(pk=project.pk)
     if not project.repository_url:
         return None
     check_set = catalog_version()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from projects.audit import audit_record
 from projects.models import Project
+from projects.permissions import SYSTEM_RECORDERS, Action, require, require_system
 
 from .models import CheckOutcome, CheckResult, CheckRun, CheckRunStatus, ExternalCheckResult
 from .signals import check_results_changed
@@ -35,9 +36,15 @@ def _clean_outcome(outcome: str) -> str:
 
 @transaction.atomic
 def check_run_record_completed(
-    *, project: Project, commit_sha: str, results: Iterable[dict[str, Any]]
+    *, project: Project, commit_sha: str, results: Iterable[dict[str, Any]], actor: Any
 ) -> CheckRun:
-    """Store a finished run with its results at once (seeding, imports, tests of gates)."""
+    """Store a finished run with its results at once (seeding, imports, tests of gates).
+
+    Results are evidence: only the worker (a system actor) records them this way;
+    CI posts through ``external_result_record``.
+    """
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    require_system(actor, SYSTEM_RECORDERS, "record completed check runs")
     results = list(results)
     now = timezone.now()
     run = CheckRun.objects.create(
@@ -59,6 +66,12 @@ def check_run_record_completed(
         )
         for r in results
     )
+    audit_record(
+        kind="checks.recorded",
+        actor=actor,
+        project=project,
+        payload={"run": run.pk, "commit": run.commit_sha, "checks": len(results)},
+    )
     transaction.on_commit(
         lambda: check_results_changed.send(
             sender=CheckRun, project_id=project.pk, commit_sha=run.commit_sha
@@ -76,9 +89,15 @@ def external_result_record(
     outcome: str,
     message: str = "",
     details: dict | None = None,
-    actor: Any = None,
+    actor: Any,
 ) -> ExternalCheckResult:
-    """Store a result CI reported for a commit; the newest report per key wins."""
+    """Store a result CI reported for a commit; the newest report per key wins.
+
+    The reporter needs the request-level-change permission on the project: an
+    owning-team member's CI token, or the ``ci`` system actor.
+    """
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    require(actor, Action.REQUEST_LEVEL_CHANGE, project)
     if not check_key or len(check_key) > 64:
         raise ValidationError("A check key of 1 to 64 characters is required.")
     result = ExternalCheckResult.objects.create(
@@ -88,7 +107,7 @@ def external_result_record(
         outcome=_clean_outcome(outcome),
         message=message[:500],
         details=details or {},
-        reported_by=actor if getattr(actor, "pk", None) else None,
+        reported_by=actor,
     )
     audit_record(
         kind="check.reported",

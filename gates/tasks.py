@@ -12,6 +12,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
 
+from projects.actors import system_actor
 from projects.models import Project, ProjectStatus
 
 from .engine import TransientRunError, check_run_execute, check_run_give_up, check_runs_reap
@@ -52,10 +53,11 @@ def reap_stale_runs() -> int:
 def schedule_monitoring_runs() -> int:
     """Level 7 and above: check the default branch head on a schedule."""
     queued = 0
+    beat = system_actor("beat")
     projects = Project.objects.filter(
         Q(level__gte=settings.MLTRL_MONITOR_FROM_LEVEL), status=ProjectStatus.ACTIVE
     ).exclude(repository_url="")
     for project in projects:
-        if check_run_request(project=project, trigger=RunTrigger.SCHEDULE) is not None:
+        if check_run_request(project=project, trigger=RunTrigger.SCHEDULE, actor=beat) is not None:
             queued += 1
     return queued

@@ -105,11 +105,11 @@ class TeamAdmin(TeamScopedAdmin):
 class MembershipAdmin(TeamScopedAdmin):
     """Add and remove members through ``membership_add``/``membership_remove``."""
 
-    list_display = ["user", "team", "created_at"]
+    list_display = ["user", "team", "is_maintainer", "created_at"]
     list_filter = [TEAMS_SHOWN]
     search_fields = ["user__username", "team__name"]
     list_select_related = ["user", "team"]
-    fields = ["team", "user"]
+    fields = ["team", "user", "is_maintainer"]
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -117,6 +117,10 @@ class MembershipAdmin(TeamScopedAdmin):
     def save_model(self, request, obj, form, change):
         refuse_self(request, obj.user, "add yourself to a team")
         created = services.membership_add(team=obj.team, user=obj.user, actor=request.user)
+        if obj.is_maintainer:
+            services.membership_maintainer_set(
+                team=obj.team, user=obj.user, is_maintainer=True, actor=request.user
+            )
         obj.pk = created.pk
 
     def delete_model(self, request, obj):

@@ -7,6 +7,10 @@ foreign-key tables, granted to team groups (see ``projects.services``); a global
 
 Views call ``project_for``: a project outside the user's scope answers 404, a
 visible project the user may not act on answers 403.
+
+Organisation-level rights live here too: who administers (teams, gate
+policies), who manages a team's members and roles (its maintainers), and what
+each named system actor (``projects.actors``) may do.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
-from .models import Project, ProjectGroupObjectPermission, ProjectUserObjectPermission
+from .models import Membership, Project, ProjectGroupObjectPermission, ProjectUserObjectPermission
 
 
 class Action(StrEnum):
@@ -31,6 +35,45 @@ class Action(StrEnum):
     WAIVE = "waive_check"
 
 
+SYSTEM_PREFIX = "system:"
+
+# What each named system actor may do on projects. None of them ever signs off,
+# waives or edits a project: those stay with people (docs/architecture.md).
+SYSTEM_ACTIONS: dict[str, frozenset[Action]] = {
+    # Celery worker: queues and records check runs, follows a branch head onto the
+    # request, re-evaluates requests after new results or card edits.
+    "worker": frozenset({Action.VIEW, Action.REQUEST_LEVEL_CHANGE}),
+    # Celery beat: queues the scheduled monitoring runs.
+    "beat": frozenset({Action.VIEW, Action.REQUEST_LEVEL_CHANGE}),
+    # CI evidence posted without a token user: results and pushes.
+    "ci": frozenset({Action.VIEW, Action.REQUEST_LEVEL_CHANGE}),
+    # migrate (post_migrate): installs the default gate policies; touches no project.
+    "migrate": frozenset(),
+    # operator: repair commands run from a shell (``teams_check --repair``) when no
+    # superuser is named; it repairs derived rows and acts on no project.
+    "operator": frozenset(),
+}
+# System actors that may install and publish gate policies (nothing else).
+SYSTEM_POLICY_ADMINS = frozenset({"migrate"})
+# System actors allowed to store completed check runs and evidence levels.
+SYSTEM_RECORDERS = frozenset({"worker"})
+
+
+def system_actor_name(user: Any) -> str | None:
+    """The name of a system actor (``system:<name>``, inactive, no password), else None.
+
+    A person cannot hold such a username: Django's username validator refuses
+    the colon, so only ``projects.actors.system_actor`` creates them.
+    """
+    username = getattr(user, "username", "") or ""
+    if not username.startswith(SYSTEM_PREFIX) or getattr(user, "is_active", True):
+        return None
+    name = username.removeprefix(SYSTEM_PREFIX)
+    if name not in SYSTEM_ACTIONS or user.has_usable_password():
+        return None
+    return name
+
+
 def _has_global(user: Any, action: Action) -> bool:
     return action is Action.VIEW and user.has_perm(f"projects.{action.value}")
 
@@ -40,6 +83,9 @@ def projects_for(
 ) -> QuerySet:
     """Projects on which ``user`` may perform ``action``, as one filterable queryset."""
     qs = queryset if queryset is not None else Project.objects.all()
+    system = system_actor_name(user)
+    if system is not None:
+        return qs if action in SYSTEM_ACTIONS[system] else qs.none()
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
     if user.is_superuser or _has_global(user, action):
@@ -75,3 +121,55 @@ def require(user: Any, action: Action, project: Project) -> None:
     """Raise ``PermissionDenied`` unless ``user`` may perform ``action`` on ``project``."""
     if not user_can(user, action, project):
         raise PermissionDenied(f"You may not {action.name.lower().replace('_', ' ')} here.")
+
+
+def _denied(message: str) -> PermissionDenied:
+    return PermissionDenied(message)
+
+
+def is_admin(user: Any) -> bool:
+    """An active superuser: the organisation's administrator."""
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def require_admin(user: Any, what: str, *, system: frozenset[str] = frozenset()) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` is an administrator (or one of the
+    named ``system`` actors, where the caller allows some)."""
+    if not (is_admin(user) or system_actor_name(user) in system):
+        raise _denied(f"Only an administrator can {what}.")
+
+
+def is_team_maintainer(user: Any, team: Any) -> bool:
+    """Whether ``user`` is an active member of ``team`` flagged as its maintainer."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return Membership.objects.filter(team=team, user=user, is_maintainer=True).exists()
+
+
+def require_team_manager(user: Any, team: Any) -> None:
+    """Members and roles of a team are managed by its maintainers or an administrator."""
+    if not (is_admin(user) or is_team_maintainer(user, team)):
+        raise _denied(
+            f"Only a maintainer of {team.name} or an administrator can manage its "
+            "members and roles."
+        )
+
+
+def require_team_member(user: Any, team: Any) -> None:
+    """Projects are registered by members of the owning team (or an administrator)."""
+    if is_admin(user):
+        return
+    if (
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and Membership.objects.filter(team=team, user=user).exists()
+    ):
+        return
+    raise _denied(f"Only members of {team.name} can register projects for it.")
+
+
+def require_system(user: Any, names: frozenset[str], what: str) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` is one of the named system actors."""
+    if system_actor_name(user) not in names:
+        raise _denied(f"Only the system ({', '.join(sorted(names))}) can {what}.")

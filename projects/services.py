@@ -1,7 +1,8 @@
 """Write services of the projects app: teams, memberships, role grants, projects, levels.
 
-Each service runs in one transaction, locks what it changes and writes an audit
-event in that transaction. Guardian permission rows are derived here from team
+Each service takes a required ``actor``, runs in one transaction, locks what it
+changes, then checks permission through ``projects.permissions``, validates,
+and writes an audit event in that transaction. Guardian permission rows are derived here from team
 membership and role grants; nothing else writes them (the admin calls these).
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from .audit import audit_record
@@ -28,8 +29,17 @@ from .models import (
     RoleGrant,
     Team,
 )
-from .permissions import Action, require
+from .permissions import (
+    SYSTEM_RECORDERS,
+    Action,
+    require,
+    require_admin,
+    require_system,
+    require_team_manager,
+    require_team_member,
+)
 from .repo_urls import branch_name_problem, validate_repository_url
+from .signals import card_changed
 
 # Which team group receives which project permission.
 OWNER_MEMBER_ACTIONS = (Action.VIEW, Action.CHANGE, Action.REQUEST_LEVEL_CHANGE)
@@ -41,22 +51,36 @@ REVIEWER_ACTIONS = (Action.VIEW, Action.SIGN_OFF, Action.WAIVE)
 
 
 @transaction.atomic
-def team_create(*, slug: str, name: str, description: str = "", actor: Any = None) -> Team:
-    members = Group.objects.create(name=f"team:{slug}:members")
-    reviewers = Group.objects.create(name=f"team:{slug}:reviewers")
-    team = Team.objects.create(
-        slug=slug,
-        name=name,
-        description=description,
-        members_group=members,
-        reviewers_group=reviewers,
-    )
+def team_create(*, slug: str, name: str, description: str = "", actor: Any) -> Team:
+    """Create a team and its two groups (administrators only); the slug is validated first."""
+    require_admin(actor, "create teams")
+    team = Team(slug=slug, name=name, description=description)
+    # Validate before the group names are built from the slug.
+    team.full_clean(exclude=["members_group", "reviewers_group"])
+    team.members_group = Group.objects.create(name=f"team:{slug}:members")
+    team.reviewers_group = Group.objects.create(name=f"team:{slug}:reviewers")
+    team.save()
     audit_record(kind="team.created", actor=actor, payload={"team": slug, "name": name})
     return team
 
 
+def _lock_team(team: Team) -> Team:
+    return Team.objects.select_for_update().get(pk=team.pk)
+
+
+def _not_oneself(actor: Any, user: Any, what: str) -> None:
+    if getattr(actor, "pk", None) == user.pk:
+        raise PermissionDenied(
+            f"Nobody can {what} themselves; ask a maintainer or an administrator."
+        )
+
+
 @transaction.atomic
-def membership_add(*, team: Team, user: Any, actor: Any = None) -> Membership:
+def membership_add(*, team: Team, user: Any, actor: Any) -> Membership:
+    """Add ``user`` to ``team`` (its maintainers or an administrator; never oneself)."""
+    team = _lock_team(team)
+    require_team_manager(actor, team)
+    _not_oneself(actor, user, "add")
     membership, created = Membership.objects.get_or_create(team=team, user=user)
     if created:
         user.groups.add(team.members_group)
@@ -69,8 +93,40 @@ def membership_add(*, team: Team, user: Any, actor: Any = None) -> Membership:
 
 
 @transaction.atomic
-def membership_remove(*, team: Team, user: Any, actor: Any = None) -> None:
-    """Remove a member and every role they held in that team."""
+def membership_maintainer_set(
+    *, team: Team, user: Any, is_maintainer: bool, actor: Any
+) -> Membership:
+    """Make a member a maintainer of the team, or stop; nobody promotes themselves."""
+    team = _lock_team(team)
+    require_team_manager(actor, team)
+    if is_maintainer:
+        _not_oneself(actor, user, "make a maintainer of")
+    membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
+    if membership is None:
+        raise ValidationError(
+            f"{user.get_username()} is not a member of {team.name}; add them to the team first."
+        )
+    if membership.is_maintainer == is_maintainer:
+        return membership
+    membership.is_maintainer = is_maintainer
+    membership.save(update_fields=["is_maintainer"])
+    audit_record(
+        kind="membership.maintainer_set",
+        actor=actor,
+        payload={
+            "team": team.slug,
+            "user": user.get_username(),
+            "is_maintainer": is_maintainer,
+        },
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, team: Team, user: Any, actor: Any) -> None:
+    """Remove a member and every role they held in that team (maintainers, administrators)."""
+    team = _lock_team(team)
+    require_team_manager(actor, team)
     deleted, _ = Membership.objects.filter(team=team, user=user).delete()
     if not deleted:
         return
@@ -85,8 +141,14 @@ def membership_remove(*, team: Team, user: Any, actor: Any = None) -> None:
 
 
 @transaction.atomic
-def role_grant(*, team: Team, user: Any, role: ReviewRole, actor: Any = None) -> RoleGrant:
-    """Give ``user`` the review role ``role`` in ``team``; the user must be a member."""
+def role_grant(*, team: Team, user: Any, role: ReviewRole, actor: Any) -> RoleGrant:
+    """Give ``user`` the review role ``role`` in ``team``; the user must be a member.
+
+    Granted by the team's maintainers or an administrator, never to oneself.
+    """
+    team = _lock_team(team)
+    require_team_manager(actor, team)
+    _not_oneself(actor, user, "grant a role to")
     if not Membership.objects.filter(team=team, user=user).exists():
         raise ValidationError(
             f"{user.get_username()} is not a member of {team.name}; add them to the team first."
@@ -105,7 +167,10 @@ def role_grant(*, team: Team, user: Any, role: ReviewRole, actor: Any = None) ->
 
 
 @transaction.atomic
-def role_revoke(*, team: Team, user: Any, role: ReviewRole, actor: Any = None) -> None:
+def role_revoke(*, team: Team, user: Any, role: ReviewRole, actor: Any) -> None:
+    """Take a role back (the team's maintainers or an administrator)."""
+    team = _lock_team(team)
+    require_team_manager(actor, team)
     grant = RoleGrant.objects.filter(team=team, user=user, role=role).first()
     if grant is not None:
         _role_revoke(grant, actor)
@@ -126,7 +191,7 @@ def _role_revoke(grant: RoleGrant, actor: Any) -> None:
 # --- projects ----------------------------------------------------------------------
 
 
-def project_permissions_sync(project: Project) -> None:
+def _project_permissions_sync(project: Project) -> None:
     """Make the project's group permission rows match its owning and reviewing teams."""
     perms = {
         p.codename: p.pk
@@ -163,15 +228,20 @@ def project_create(
     team: Team,
     slug: str,
     name: str,
-    actor: Any = None,
+    actor: Any,
     description: str = "",
     repository_url: str = "",
     default_branch: str = "main",
     reviewer_teams: Iterable[Team] = (),
     components: Iterable[Project] = (),
 ) -> Project:
-    """Register a project at level 0 (higher entry levels go through an entry review)."""
-    project = Project.objects.create(
+    """Register a project at level 0 (higher entry levels go through an entry review).
+
+    Members of the owning team (or an administrator) register projects.
+    """
+    team = _lock_team(team)
+    require_team_member(actor, team)
+    project = Project(
         team=team,
         slug=slug,
         name=name,
@@ -179,10 +249,12 @@ def project_create(
         repository_url=_clean_repository(repository_url),
         default_branch=_clean_branch(default_branch),
     )
+    project.full_clean()
+    project.save()
     project.reviewer_teams.set(reviewer_teams)
     project.components.set(components)
     MLTRLCard.objects.create(project=project)
-    project_permissions_sync(project)
+    _project_permissions_sync(project)
     audit_record(
         kind="project.created",
         actor=actor,
@@ -208,16 +280,21 @@ EDITABLE_FIELDS = {"name", "description", "repository_url", "default_branch", "s
 def project_update(
     *,
     project: Project,
-    actor: Any = None,
+    actor: Any,
     reviewer_teams: Iterable[Team] | None = None,
     components: Iterable[Project] | None = None,
     **fields: Any,
 ) -> Project:
-    """Change descriptive fields, reviewer teams or coupled components, on the record."""
+    """Change descriptive fields, reviewer teams or coupled components, on the record.
+
+    Needs the change permission (owning-team members). Only what differs is
+    written and audited: an update that changes nothing records nothing.
+    """
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
     project = Project.objects.select_for_update().get(pk=project.pk)
+    require(actor, Action.CHANGE, project)
     if "repository_url" in fields:
         fields["repository_url"] = _clean_repository(fields["repository_url"])
     if "default_branch" in fields:
@@ -229,18 +306,24 @@ def project_update(
         if getattr(project, name) != value:
             changes[name] = {"from": getattr(project, name), "to": value}
             setattr(project, name, value)
-    project.save()
+    if changes:
+        project.full_clean(exclude=["team", "slug"])
+        project.save()
     if reviewer_teams is not None:
-        teams = list(reviewer_teams)
-        project.reviewer_teams.set(teams)
-        changes["reviewer_teams"] = sorted(t.slug for t in teams)
-        project_permissions_sync(project)
+        teams = sorted({t.slug: t for t in reviewer_teams}.items())
+        before = sorted(project.reviewer_teams.values_list("slug", flat=True))
+        if [slug for slug, _ in teams] != before:
+            project.reviewer_teams.set([t for _, t in teams])
+            changes["reviewer_teams"] = {"from": before, "to": [slug for slug, _ in teams]}
+            _project_permissions_sync(project)
     if components is not None:
-        parts = list(components)
-        if any(p.pk == project.pk for p in parts):
+        parts = sorted({p.slug: p for p in components}.items())
+        if any(p.pk == project.pk for _, p in parts):
             raise ValidationError("A project cannot be its own component.")
-        project.components.set(parts)
-        changes["components"] = sorted(p.slug for p in parts)
+        before = sorted(project.components.values_list("slug", flat=True))
+        if [slug for slug, _ in parts] != before:
+            project.components.set([p for _, p in parts])
+            changes["components"] = {"from": before, "to": [slug for slug, _ in parts]}
     if changes:
         audit_record(kind="project.updated", actor=actor, project=project, payload=changes)
     return project
@@ -259,10 +342,13 @@ def project_level_apply(
     """Set the level of a project locked by the caller's transaction, on the record.
 
     Called by the review state machine when a gate holds; it has already checked
-    the workflow rules. ``entry`` also moves the entry level (an entry review).
+    the workflow rules (the gate's sign-offs are the authority for the change).
+    ``actor`` is whoever made the gate hold; they must at least see the project.
+    ``entry`` also moves the entry level (an entry review).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("project_level_apply must run inside the caller's transaction.")
+    require(actor, Action.VIEW, project)
     if not LOWEST_LEVEL <= to_level <= HIGHEST_LEVEL:
         raise ValidationError(f"Level {to_level} is outside 0-9.")
     from_level = project.level
@@ -293,10 +379,14 @@ def project_level_apply(
     return project
 
 
-def project_evidence_set(*, project: Project, level: int, commit_sha: str) -> None:
-    """Store the evidence level of a project locked by the caller; audit when it moves."""
+def project_evidence_set(*, project: Project, level: int, commit_sha: str, actor: Any) -> None:
+    """Store the evidence level of a project locked by the caller; audit when it moves.
+
+    Evidence is what the checks found, so only the worker records it.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("project_evidence_set must run inside the caller's transaction.")
+    require_system(actor, SYSTEM_RECORDERS, "record evidence levels")
     if project.evidence_level == level:
         return
     previous = project.evidence_level
@@ -304,6 +394,7 @@ def project_evidence_set(*, project: Project, level: int, commit_sha: str) -> No
     project.save(update_fields=["evidence_level", "updated_at"])
     audit_record(
         kind="evidence.changed",
+        actor=actor,
         project=project,
         payload={"from_level": previous, "to_level": level, "commit": commit_sha},
     )
@@ -319,16 +410,19 @@ CARD_FIELDS = {
 
 
 @transaction.atomic
-def card_update(*, project: Project, actor: Any = None, **fields: str) -> MLTRLCard:
+def card_update(*, project: Project, actor: Any, **fields: str) -> MLTRLCard:
     """Edit the living MLTRL card, on the record (the audit event names what changed).
 
     Versions are frozen at level changes (``card_snapshot``), not at every edit.
+    After the commit, ``card_changed`` tells reviews to re-evaluate the open
+    request: a written section may be the last thing its gate waited for.
     """
     unknown = set(fields) - CARD_FIELDS
     if unknown:
         raise ValidationError(f"These card fields do not exist: {', '.join(sorted(unknown))}.")
-    if actor is not None:
-        require(actor, Action.CHANGE, project)
+    # Lock order as everywhere: the project, then what hangs off it.
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    require(actor, Action.CHANGE, project)
     card = MLTRLCard.objects.select_for_update().get(project=project)
     changed = sorted(name for name, value in fields.items() if getattr(card, name) != value)
     if not changed:
@@ -338,4 +432,6 @@ def card_update(*, project: Project, actor: Any = None, **fields: str) -> MLTRLC
     card.full_clean(exclude=["project", "debriefs"])
     card.save()
     audit_record(kind="card.updated", actor=actor, project=project, payload={"fields": changed})
+    project_id = project.pk
+    transaction.on_commit(lambda: card_changed.send(sender=MLTRLCard, project_id=project_id))
     return card

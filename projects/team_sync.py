@@ -27,7 +27,7 @@ from .models import (
     RoleGrant,
     Team,
 )
-from .services import project_permissions_sync
+from .services import _project_permissions_sync as project_permissions_sync
 
 
 @dataclass
@@ -124,7 +124,7 @@ def drift_find() -> Drift:
 
 
 @transaction.atomic
-def drift_repair(*, actor: Any = None) -> list[str]:
+def drift_repair(*, actor: Any) -> list[str]:
     """Make the derived groups and rows follow the records again, on the record.
 
     Locks every team (memberships and grants are written under their team), then

@@ -128,6 +128,11 @@ def gate_evaluate(facts: GateFacts) -> GateVerdict:
             missing.append(
                 f"Needs {status.missing} more approval{plural} from {describe_slot(status.slot)}."
             )
+    if not any(slot.count >= 1 for slot in req.slots):
+        # Versions published before slots were validated: never approve unsigned.
+        missing.append(
+            "The gate's policy asks for no sign-off; an administrator must give it a slot."
+        )
     for change in facts.outstanding_changes:
         tasks = "; ".join(t.rstrip(".") for t in change.tasks) or "see their comment"
         missing.append(f"{change.reviewer} requested changes: {tasks}.")

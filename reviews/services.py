@@ -1,8 +1,11 @@
 """Write services of the review workflow: open, sign off, resubmit, withdraw, pin, approve.
 
-Lock order is always project, then request (``_lock``), so concurrent sign-offs
-and openings serialise instead of deadlocking. Permission is checked inside the
-transaction, after the lock, and every change writes its audit event there.
+Every service takes a required ``actor`` (a person, or a named system actor from
+``projects.actors``) and the request as ``level_request`` (``request`` is the
+HTTP request in views). Lock order is always project, then request (``_lock``),
+so concurrent sign-offs and openings serialise instead of deadlocking.
+Permission is checked inside the transaction, after the lock, and every change
+writes its audit event there.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def _lock(request: LevelChangeRequest) -> tuple[LevelChangeRequest, Project]:
 def request_open(
     *,
     project: Project,
-    requester: Any,
+    actor: Any,
     kind: str,
     to_level: int,
     reason: str = "",
@@ -62,7 +65,11 @@ def request_open(
     commit_sha: str = "",
     submit: bool = True,
 ) -> LevelChangeRequest:
-    """Open (or draft) a level-change request under the gate's current policy."""
+    """Open (or draft) a level-change request under the gate's current policy.
+
+    The actor becomes the request's requester.
+    """
+    requester = actor
     project = Project.objects.select_for_update().get(pk=project.pk)
     require(requester, Action.REQUEST_LEVEL_CHANGE, project)
     reason = (reason or "").strip()
@@ -126,10 +133,10 @@ def _checks_queue(request: LevelChangeRequest, trigger: str, *, actor: Any) -> N
 
 
 @transaction.atomic
-def request_checks_rerun(*, request: LevelChangeRequest, actor: Any) -> LevelChangeRequest:
+def request_checks_rerun(*, level_request: LevelChangeRequest, actor: Any) -> LevelChangeRequest:
     """Fetch the branch again and re-run the checks (a new head re-pins the request)."""
-    request, project = _lock(request)
-    _require_requester_side(actor, request, project)
+    request, project = _lock(level_request)
+    _require_requester_side(actor, project)
     if request.state not in UNDER_REVIEW_STATES:
         raise ValidationError(
             f"Request #{request.pk} is {request.get_state_display().lower()}; "
@@ -142,40 +149,48 @@ def request_checks_rerun(*, request: LevelChangeRequest, actor: Any) -> LevelCha
 
 
 @transaction.atomic
-def request_submit(*, request: LevelChangeRequest, actor: Any) -> LevelChangeRequest:
-    request, project = _lock(request)
-    _require_requester_side(actor, request, project)
+def request_submit(*, level_request: LevelChangeRequest, actor: Any) -> LevelChangeRequest:
+    """Submit a draft: it opens, its checks are queued, and the gate is evaluated."""
+    request, project = _lock(level_request)
+    _require_requester_side(actor, project)
     transition(request, Event.SUBMIT, actor=actor)
     _checks_queue(request, RunTrigger.REQUEST, actor=actor)
     _approve_if_gate_holds(request, actor=actor)
     return request
 
 
-def _require_requester_side(actor: Any, request: LevelChangeRequest, project: Project) -> None:
-    if actor.pk != request.requester_id:
-        require(actor, Action.REQUEST_LEVEL_CHANGE, project)
+def _require_requester_side(actor: Any, project: Project) -> None:
+    """Acting on a request as its owner: the request-level-change permission, now.
+
+    The requester gets no shortcut: one who lost access to the project (left
+    the team) may only withdraw (``request_withdraw``).
+    """
+    require(actor, Action.REQUEST_LEVEL_CHANGE, project)
 
 
 @transaction.atomic
 def request_withdraw(
-    *, request: LevelChangeRequest, actor: Any, reason: str = ""
+    *, level_request: LevelChangeRequest, actor: Any, reason: str = ""
 ) -> LevelChangeRequest:
-    request, project = _lock(request)
-    _require_requester_side(actor, request, project)
+    """Withdraw a request not yet decided: its requester (even after losing access to
+    the project, so nothing stays open in their name) or an owning-team member."""
+    request, project = _lock(level_request)
+    if getattr(actor, "pk", None) != request.requester_id:
+        _require_requester_side(actor, project)
     return transition(request, Event.WITHDRAW, actor=actor, payload={"reason": reason})
 
 
 @transaction.atomic
 def request_resubmit(
-    *, request: LevelChangeRequest, actor: Any, comment: str = ""
+    *, level_request: LevelChangeRequest, actor: Any, comment: str = ""
 ) -> LevelChangeRequest:
     """The requester says the requested changes are done: back to open.
 
     The outstanding request-changes sign-offs are retired (their tasks stay on
     record); those reviewers' slots are empty again until they approve.
     """
-    request, project = _lock(request)
-    _require_requester_side(actor, request, project)
+    request, project = _lock(level_request)
+    _require_requester_side(actor, project)
     retired = list(
         SignOff.objects.filter(
             request=request, active=True, decision=Decision.REQUEST_CHANGES
@@ -192,8 +207,8 @@ def request_resubmit(
 @transaction.atomic
 def signoff_record(
     *,
-    request: LevelChangeRequest,
-    reviewer: Any,
+    level_request: LevelChangeRequest,
+    actor: Any,
     decision: str,
     role: str | None = None,
     team: str | None = None,
@@ -201,8 +216,12 @@ def signoff_record(
     tasks: Iterable[str] = (),
     commit_sha: str = "",
 ) -> SignOff:
-    """Record a reviewer's decision; approve the request at once if the gate now holds."""
-    request, project = _lock(request)
+    """Record a reviewer's decision; approve the request at once if the gate now holds.
+
+    The actor is the reviewer.
+    """
+    reviewer = actor
+    request, project = _lock(level_request)
     require(reviewer, Action.SIGN_OFF, project)
     if request.state == RequestState.DRAFT:
         raise ValidationError(
@@ -319,26 +338,30 @@ def _approve_if_gate_holds(request: LevelChangeRequest, *, actor: Any) -> bool:
 
 
 @transaction.atomic
-def request_reevaluate(*, request: LevelChangeRequest, actor: Any = None) -> bool:
-    """Approve the request if its gate now holds (after checks, waivers, card edits)."""
-    request, _ = _lock(request)
+def request_reevaluate(*, level_request: LevelChangeRequest, actor: Any) -> bool:
+    """Approve the request if its gate now holds (after checks, waivers, card edits).
+
+    Run by the worker system actor from the signal receivers; it needs the
+    request-level-change permission (what re-evaluation can do is approve).
+    """
+    request, project = _lock(level_request)
+    require(actor, Action.REQUEST_LEVEL_CHANGE, project)
     return _approve_if_gate_holds(request, actor=actor)
 
 
 @transaction.atomic
 def request_pin_commit(
-    *, request: LevelChangeRequest, commit_sha: str, actor: Any = None
+    *, level_request: LevelChangeRequest, commit_sha: str, actor: Any
 ) -> LevelChangeRequest:
     """Pin a new commit; earlier approvals become stale when the policy says so."""
     sha = clean_commit_sha(commit_sha)
-    request, project = _lock(request)
+    request, project = _lock(level_request)
+    _require_requester_side(actor, project)
     if request.state not in ACTIVE_STATES:
         raise ValidationError(
             f"Request #{request.pk} is {request.get_state_display().lower()}; "
             "its commit can no longer change."
         )
-    if actor is not None:
-        _require_requester_side(actor, request, project)
     if request.commit_sha == sha:
         return request
     previous = request.commit_sha
@@ -367,52 +390,19 @@ def request_pin_commit(
     return request
 
 
-def request_follow_commit(*, project_id: int, commit_sha: str) -> LevelChangeRequest | None:
-    """A run found a new head on the project's branch: re-pin its request under review."""
-    request = LevelChangeRequest.objects.filter(
-        project_id=project_id, state__in=UNDER_REVIEW_STATES
-    ).first()
-    if request is None or request.commit_sha == commit_sha:
-        return request
-    return request_pin_commit(request=request, commit_sha=commit_sha, actor=None)
-
-
-def requests_reevaluate_for_commit(*, project_id: int, commit_sha: str) -> list[int]:
-    """Re-evaluate every request under review on this commit; return those approved."""
-    approved = []
-    pending = LevelChangeRequest.objects.filter(
-        project_id=project_id, commit_sha=commit_sha, state=RequestState.OPEN
-    )
-    for request in pending:
-        if request_reevaluate(request=request):
-            approved.append(request.pk)
-    return approved
-
-
 @transaction.atomic
-def comment_add(*, request: LevelChangeRequest, author: Any, body: str) -> Comment:
-    """Anyone who can see the project may comment on its requests."""
-    require(author, Action.VIEW, request.project)
+def comment_add(*, level_request: LevelChangeRequest, actor: Any, body: str) -> Comment:
+    """Anyone who can see the project may comment on its requests (the actor is the author)."""
+    request, project = _lock(level_request)
+    require(actor, Action.VIEW, project)
     body = (body or "").strip()
     if not body:
         raise ValidationError("A comment cannot be empty.")
-    return Comment.objects.create(request=request, author=author, body=body)
-
-
-@transaction.atomic
-def push_record(*, project: Project, branch: str, commit_sha: str, actor: Any = None) -> None:
-    """CI reports a push: check the commit; on the project's branch, re-pin its request.
-
-    A push to another branch is checked (its results are kept per commit) but
-    moves no request. CI tokens may report pushes; they never sign off.
-    """
-    sha = clean_commit_sha(commit_sha)
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    if actor is not None:
-        require(actor, Action.REQUEST_LEVEL_CHANGE, project)
-    if branch != project.default_branch:
-        check_run_request(project=project, trigger=RunTrigger.PUSH, commit_sha=sha, actor=actor)
-        return
-    request = request_follow_commit(project_id=project.pk, commit_sha=sha)
-    if request is None or request.commit_sha != sha:
-        check_run_request(project=project, trigger=RunTrigger.PUSH, commit_sha=sha, actor=actor)
+    comment = Comment.objects.create(request=request, author=actor, body=body)
+    audit_record(
+        kind="comment.added",
+        actor=actor,
+        project=project,
+        payload={"request": request.pk, "comment": comment.pk},
+    )
+    return comment

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gates.models import GateKind
-from gates.policies import requirements_resolve
+from gates.policies import Requirements, requirements_resolve
 from projects.audit import audit_record
 from projects.levels import HIGHEST_LEVEL
 from projects.models import Project, RoleGrant
@@ -23,22 +23,23 @@ from .services import _approve_if_gate_holds
 MAX_WAIVER_DAYS = 366
 
 
-def _waiver_context(project: Project) -> tuple[LevelChangeRequest | None, tuple[str, ...]]:
-    """The request under way (if any) and the roles allowed to waive for it."""
+def _waiver_context(project: Project) -> tuple[LevelChangeRequest | None, Requirements]:
+    """The request under way (if any) and the requirements waivers are granted against:
+    that request's, or else those of the project's next advance gate."""
     active = (
         LevelChangeRequest.objects.select_for_update()
         .filter(project=project, state__in=ACTIVE_STATES)
         .first()
     )
     if active is not None:
-        return active, request_requirements(active).waiver_roles
+        return active, request_requirements(active)
     if project.level >= HIGHEST_LEVEL:
         return None, requirements_resolve(
             kind=GateKind.ADVANCE, from_level=project.level - 1, to_level=project.level
-        )[1].waiver_roles
+        )[1]
     return None, requirements_resolve(
         kind=GateKind.ADVANCE, from_level=project.level, to_level=project.level + 1
-    )[1].waiver_roles
+    )[1]
 
 
 @transaction.atomic
@@ -64,13 +65,18 @@ def waiver_grant(
         raise ValidationError("A waiver's expiry date must be in the future.")
     if expires_at > now + timedelta(days=MAX_WAIVER_DAYS):
         raise ValidationError(f"A waiver may last at most {MAX_WAIVER_DAYS} days.")
-    request, allowed_roles = _waiver_context(project)
+    request, requirements = _waiver_context(project)
+    allowed_roles = requirements.waiver_roles
     if request is not None and actor.pk == request.requester_id:
         raise PermissionDenied(
             "You opened the request under way; someone else must waive its checks."
         )
-    if request is not None and check_key not in request_requirements(request).required_checks:
-        raise ValidationError(f"Request #{request.pk} does not require the check {check_key!r}.")
+    if check_key not in requirements.required_checks:
+        where = f"Request #{request.pk}" if request is not None else f"The {requirements.gate} gate"
+        listed = ", ".join(requirements.required_checks) or "none"
+        raise ValidationError(
+            f"{where} does not require a check {check_key!r}; its checks are: {listed}."
+        )
     teams = [project.team_id, *project.reviewer_teams.values_list("pk", flat=True)]
     held = RoleGrant.objects.filter(
         user=actor, team_id__in=teams, role__key__in=allowed_roles
@@ -113,13 +119,14 @@ def waiver_grant(
 
 @transaction.atomic
 def waiver_revoke(*, waiver: Waiver, actor: Any) -> Waiver:
+    """Revoke a waiver: its granter, or a holder of a role that may waive at the gate."""
     project = Project.objects.select_for_update().get(pk=waiver.project_id)
-    require(actor, Action.WAIVE, project)
     waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    require(actor, Action.WAIVE, project)
     if waiver.revoked_at is not None:
         raise ValidationError("This waiver was already revoked.")
     if actor.pk != waiver.granted_by_id:
-        _, allowed_roles = _waiver_context(project)
+        allowed_roles = _waiver_context(project)[1].waiver_roles
         teams = [project.team_id, *project.reviewer_teams.values_list("pk", flat=True)]
         if not RoleGrant.objects.filter(
             user=actor, team_id__in=teams, role__key__in=allowed_roles

@@ -10,6 +10,7 @@ People (team: roles):
 - ``ops``         ethics-ops: operations
 - ``outsider``    no team
 - ``manager``     no team, global view permission (portfolio)
+- ``org-admin``   superuser (``admin_actor()``): builds the organisation
 Project ``vision`` is owned by research and reviewed by the three other teams.
 """
 
@@ -43,6 +44,13 @@ class Org:
         return ReviewRole.objects.get(key=key)
 
 
+def admin_actor():
+    """The organisation's administrator (a superuser): creates teams, grants roles."""
+    user_model = get_user_model()
+    admin = user_model.objects.filter(username="org-admin").first()
+    return admin or user_model.objects.create_superuser("org-admin", password="pw")
+
+
 def make_user(username: str, **extra):
     return get_user_model().objects.create_user(username, password="pw", **extra)
 
@@ -55,7 +63,7 @@ def build_org() -> Org:
         ("product", "Product"),
         ("ethics-ops", "Ethics and operations"),
     ]:
-        org.teams[slug] = services.team_create(slug=slug, name=name)
+        org.teams[slug] = services.team_create(slug=slug, name=name, actor=admin_actor())
     people = [
         ("researcher", "research", []),
         ("lead", "research", ["research-lead"]),
@@ -70,9 +78,11 @@ def build_org() -> Org:
         user = make_user(username)
         org.users[username] = user
         team = org.teams[team_slug]
-        services.membership_add(team=team, user=user)
+        services.membership_add(team=team, user=user, actor=admin_actor())
         for key in roles:
-            services.role_grant(team=team, user=user, role=ReviewRole.objects.get(key=key))
+            services.role_grant(
+                team=team, user=user, role=ReviewRole.objects.get(key=key), actor=admin_actor()
+            )
     org.users["outsider"] = make_user("outsider")
     manager = make_user("manager")
     manager.user_permissions.add(

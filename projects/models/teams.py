@@ -37,6 +37,10 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
+    is_maintainer = models.BooleanField(
+        default=False,
+        help_text="Maintainers manage the team's members and role grants (never their own).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -22,7 +22,7 @@ from demo.people import ADMIN_USERNAME, DEMO_PASSWORD, MANAGER_USERNAME, PEOPLE
 from demo.stories import STORIES
 from gates.checks.base import repository_checks
 from gates.models import CheckResult, CheckRun, CheckRunStatus, ExternalCheckResult
-from projects.models import AuditEvent, CardVersion, Project, ProjectStatus, Team
+from projects.models import AuditEvent, CardVersion, Membership, Project, ProjectStatus, Team
 from projects.permissions import projects_for
 from reviews.models import Decision, LevelChangeRequest, RequestKind, RequestState, Waiver
 from reviews.selectors import request_verdict
@@ -108,6 +108,17 @@ def test_teams_people_and_projects(seeded):
         held = set(user.role_grants.values_list("role__key", flat=True))
         assert held == set(person.roles)
     assert Project.objects.filter(status=ProjectStatus.PAUSED).count() == 1
+    # one maintainer per team: its lead
+    maintainers = dict(
+        Membership.objects.filter(is_maintainer=True).values_list("team__slug", "user__username")
+    )
+    assert maintainers == {
+        "research": "maya",
+        "language-research": "lena",
+        "engineering": "erik",
+        "product": "paula",
+        "ethics-ops": "ethan",
+    }
     for project in Project.objects.all():
         assert {"engineering", "product", "ethics-ops"} <= set(
             project.reviewer_teams.values_list("slug", flat=True)

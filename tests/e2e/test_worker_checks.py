@@ -20,7 +20,7 @@ from reviews import services
 from reviews.models import LevelChangeRequest
 from tests.gitrepo import commit, make_repo
 from tests.gitserver import GitDaemon, allow_loopback
-from tests.org import build_org
+from tests.org import admin_actor, build_org
 
 from .worker import celery_worker, wait_for
 
@@ -54,7 +54,7 @@ def daemon(repo_root):
 
 def _linked_project(url: str):
     org = build_org()
-    project = project_update(project=org.project, repository_url=url)
+    project = project_update(project=org.project, repository_url=url, actor=admin_actor())
     project.card.tldr = "Find defects in product photos."
     project.card.save()
     return org, project
@@ -66,7 +66,7 @@ def test_request_open_runs_checks_in_worker_and_gate_uses_them(repo_root, daemon
     org, project = _linked_project(daemon.url(repo.name))
     with celery_worker({}, log_path=tmp_path / "worker.log"):
         request = services.request_open(
-            project=project, requester=org.researcher, kind="advance", to_level=1
+            project=project, actor=org.researcher, kind="advance", to_level=1
         )
         run = wait_for(
             lambda: CheckRun.objects.filter(project=project, status="succeeded").first(),
@@ -79,7 +79,7 @@ def test_request_open_runs_checks_in_worker_and_gate_uses_them(repo_root, daemon
         keys = {c.key for c in repository_checks()}
         assert set(run.results.values_list("check_key", flat=True)) == keys
         assert run.progress_done == run.progress_total == len(keys)
-        services.signoff_record(request=request, reviewer=org.lead, decision="approve")
+        services.signoff_record(level_request=request, actor=org.lead, decision="approve")
         from reviews.selectors import request_verdict
 
         print(
@@ -100,7 +100,7 @@ def test_worker_killed_mid_run_is_redelivered_and_ends_once(repo_root, daemon, t
     org, project = _linked_project(daemon.url(repo.name))
     env = {"MLTRL_RUN_HEARTBEAT_S": "1", "MLTRL_RUN_HEARTBEAT_TIMEOUT_S": "30"}
     with celery_worker(env, log_path=tmp_path / "worker.log") as worker:
-        services.request_open(project=project, requester=org.researcher, kind="advance", to_level=1)
+        services.request_open(project=project, actor=org.researcher, kind="advance", to_level=1)
         running = wait_for(
             lambda: (
                 CheckRun.objects.filter(project=project, status="running")

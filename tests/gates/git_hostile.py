@@ -18,8 +18,10 @@ from gates.engine import check_run_execute
 from gates.git import Mirror
 from gates.models import CheckResult, CheckRun
 from gates.runs import check_run_request
+from projects.actors import system_actor
 from projects.services import project_update
 from tests.gitrepo import make_repo
+from tests.org import admin_actor
 
 README = "# Vision\n\nThis project detects defects in images of circuit boards for the QA line.\n"
 
@@ -56,8 +58,8 @@ def fetch(url: str, branch: str = "main", key: str = "m"):
 
 
 def run_engine(project, url: str) -> CheckRun:
-    project_update(project=project, repository_url=url)
-    run = check_run_request(project=project, trigger="manual")
+    project_update(project=project, repository_url=url, actor=admin_actor())
+    run = check_run_request(project=project, trigger="manual", actor=system_actor("worker"))
     check_run_execute(run.pk)
     run.refresh_from_db()
     return run

@@ -24,12 +24,14 @@ from gates.models import CheckResult, CheckRun
 from gates.runs import check_run_request
 from gates.tasks import run_checks
 from mltrl_site.celery import app as celery_app
+from projects.actors import system_actor
 from projects.models import AuditEvent, Project
 from projects.services import project_update
 from reviews import services as reviews
 from reviews.models import RequestState, SignOff
 from tests.gitrepo import commit, make_repo
 from tests.gitserver import GitHttpServer, StallServer, allow_loopback, closed_port
+from tests.org import admin_actor
 
 README = (
     "# Vision\n\nThis project detects soldering defects in photographs of printed circuit "
@@ -52,7 +54,7 @@ def repo(root):
 
 @pytest.fixture
 def project(org, repo) -> Project:
-    return project_update(project=org.project, repository_url=f"file://{repo}")
+    return project_update(project=org.project, repository_url=f"file://{repo}", actor=admin_actor())
 
 
 def head(repo) -> str:
@@ -66,6 +68,7 @@ def keys() -> list[str]:
 
 
 def queue(project, **kwargs) -> CheckRun:
+    kwargs.setdefault("actor", system_actor("worker"))
     return check_run_request(project=project, trigger=kwargs.pop("trigger", "manual"), **kwargs)
 
 
@@ -113,15 +116,15 @@ def test_asking_again_for_the_same_commit_reuses_the_run(project, repo, capture)
 
 def test_new_commit_repins_the_request_and_stales_approvals(project, repo, org, capture):
     request = reviews.request_open(
-        project=project, requester=org.researcher, kind="advance", to_level=1
+        project=project, actor=org.researcher, kind="advance", to_level=1
     )
     first = execute(CheckRun.objects.get(request_id=request.pk), capture)
     request.refresh_from_db()
     assert request.commit_sha == first.commit_sha == head(repo)
-    approval = reviews.signoff_record(request=request, reviewer=org.lead, decision="approve")
+    approval = reviews.signoff_record(level_request=request, actor=org.lead, decision="approve")
     assert request.state == RequestState.OPEN  # the card's TL;DR is still missing
     new_head = commit(repo, {"src/model.py": "def predict(x):\n    return 2 * x\n"}, "two")
-    reviews.request_checks_rerun(request=request, actor=org.researcher)
+    reviews.request_checks_rerun(level_request=request, actor=org.researcher)
     second = CheckRun.objects.filter(request_id=request.pk).exclude(pk=first.pk).get()
     execute(second, capture)
     request.refresh_from_db()
@@ -134,10 +137,10 @@ def test_new_commit_repins_the_request_and_stales_approvals(project, repo, org, 
 
 def test_newest_run_of_a_request_cancels_its_older_queued_runs(project, org):
     request = reviews.request_open(
-        project=project, requester=org.researcher, kind="advance", to_level=1
+        project=project, actor=org.researcher, kind="advance", to_level=1
     )
     older = CheckRun.objects.get(request_id=request.pk)
-    reviews.request_checks_rerun(request=request, actor=org.researcher)
+    reviews.request_checks_rerun(level_request=request, actor=org.researcher)
     newer = CheckRun.objects.get(request_id=request.pk, status="queued")
     older.refresh_from_db()
     assert older.status == "cancelled"
@@ -150,7 +153,7 @@ def test_newest_run_of_a_request_cancels_its_older_queued_runs(project, org):
 def test_already_checked_commit_ends_as_duplicate_and_pins_the_request(project, repo, org, capture):
     checked = execute(queue(project))
     request = reviews.request_open(
-        project=project, requester=org.researcher, kind="advance", to_level=1
+        project=project, actor=org.researcher, kind="advance", to_level=1
     )
     run = execute(CheckRun.objects.get(request_id=request.pk), capture)
     request.refresh_from_db()
@@ -167,7 +170,9 @@ def test_already_checked_commit_ends_as_duplicate_and_pins_the_request(project, 
 
 def test_malformed_config_makes_every_result_an_error(root, org):
     repo = make_repo(root, {"README.md": README, ".mltrl.toml": "[paths\nreadme = 'x'\n"})
-    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    project = project_update(
+        project=org.project, repository_url=f"file://{repo}", actor=admin_actor()
+    )
     run = execute(queue(project))
     assert run.status == "succeeded"
     results = list(run.results.all())
@@ -284,7 +289,7 @@ def test_reaped_run_is_delivered_again_and_finishes(project, capture):
 def test_transient_errors_put_the_run_back_in_the_queue(org, root, server):
     with StallServer() as stall:
         url = stall.url("repo.git") if server == "stall" else f"http://127.0.0.1:{closed_port()}/r"
-        project = project_update(project=org.project, repository_url=url)
+        project = project_update(project=org.project, repository_url=url, actor=admin_actor())
         run = queue(project)
         with pytest.raises(TransientRunError) as caught:
             check_run_execute(run.pk)
@@ -298,7 +303,7 @@ def test_transient_errors_put_the_run_back_in_the_queue(org, root, server):
 
 def test_task_retries_transient_errors_with_backoff_then_gives_up(org, root):
     url = f"http://127.0.0.1:{closed_port()}/repo.git"
-    project = project_update(project=org.project, repository_url=url)
+    project = project_update(project=org.project, repository_url=url, actor=admin_actor())
     run = queue(project)
     with pytest.raises(Retry, match="Retry in 20s"):  # third try: 5 s * 2**2
         run_checks.apply(args=[run.pk], retries=2)
@@ -327,7 +332,9 @@ def test_task_retries_transient_errors_with_backoff_then_gives_up(org, root):
 def test_user_errors_fail_the_run_without_retry(org, root, repo, auth, name, kind, words):
     (root / "repo.git").symlink_to(repo)
     with GitHttpServer(root, auth=auth) as http:
-        project = project_update(project=org.project, repository_url=http.url(name))
+        project = project_update(
+            project=org.project, repository_url=http.url(name), actor=admin_actor()
+        )
         run = queue(project)
         result = run_checks.apply(args=[run.pk])
     run.refresh_from_db()
@@ -347,7 +354,7 @@ def test_project_without_repository_gets_no_run(org):
     assert org.project.repository_url == ""
     assert queue(org.project) is None
     request = reviews.request_open(
-        project=org.project, requester=org.researcher, kind="advance", to_level=1
+        project=org.project, actor=org.researcher, kind="advance", to_level=1
     )
     assert request.state == RequestState.OPEN
     assert not CheckRun.objects.filter(project=org.project).exists()
@@ -357,7 +364,9 @@ def test_evidence_level_follows_the_newest_run_only(root, org, capture):
     repo = make_repo(root, {"src/model.py": "def predict(x):\n    return x\n"})
     without_readme = head(repo)
     with_readme = commit(repo, {"README.md": README}, "readme")
-    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    project = project_update(
+        project=org.project, repository_url=f"file://{repo}", actor=admin_actor()
+    )
     older = queue(project, commit_sha=without_readme)
     newer = execute(queue(project), capture)
     assert newer.commit_sha == with_readme
@@ -379,7 +388,9 @@ def test_evidence_level_ignores_an_old_commit_checked_late(root, org, capture):
     repo = make_repo(root, {"src/model.py": "def predict(x):\n    return x\n"})
     without_readme = head(repo)
     commit(repo, {"README.md": README}, "readme")
-    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    project = project_update(
+        project=org.project, repository_url=f"file://{repo}", actor=admin_actor()
+    )
     execute(queue(project), capture)
     project.refresh_from_db()
     assert project.evidence_level == 1

@@ -20,6 +20,7 @@ from gates.engine import check_run_execute
 from gates.git import GitError, Mirror
 from gates.models import CheckResult
 from gates.runs import check_run_request
+from projects.actors import system_actor
 from projects.services import project_update
 from tests.gates.git_hostile import (
     README,
@@ -41,6 +42,7 @@ from tests.gitserver import (
     allow_loopback,
     child_pids,
 )
+from tests.org import admin_actor
 
 
 @pytest.fixture
@@ -149,15 +151,15 @@ def test_option_like_branch_is_refused_everywhere(box, org):
     url = f"file://{repo}"
     bad = f"--upload-pack=touch {box.canary}"
     with pytest.raises(ValidationError, match="not a valid branch name"):
-        project_update(project=org.project, default_branch=bad)
+        project_update(project=org.project, default_branch=bad, actor=admin_actor())
     for branch in (bad, "-b", "main..x", "main:refs/heads/x", "a b", "x\nmain"):
         with pytest.raises(GitError) as caught:
             Mirror("m", url).fetch(branch)
         assert caught.value.kind == "bad_ref"
-    project_update(project=org.project, repository_url=url)
+    project_update(project=org.project, repository_url=url, actor=admin_actor())
     type(org.project).objects.filter(pk=org.project.pk).update(default_branch=bad)
     org.project.refresh_from_db()
-    run = check_run_request(project=org.project, trigger="manual")
+    run = check_run_request(project=org.project, trigger="manual", actor=system_actor("worker"))
     check_run_execute(run.pk)
     run.refresh_from_db()
     assert (run.status, run.error_kind) == ("failed", "bad_ref")

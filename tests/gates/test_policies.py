@@ -10,12 +10,13 @@ from gates.models import GatePolicy, GatePolicySlot, GatePolicyVersion
 from gates.policies import policy_publish, requirements_resolve
 from gates.selectors import check_statuses
 from gates.services import check_run_record_completed, clean_commit_sha, external_result_record
+from projects.actors import system_actor
 from projects.models import AuditEvent
 from projects.services import project_create
 from reviews import services
 from reviews.models import RequestState
 from reviews.selectors import request_requirements, request_verdict
-from tests.org import SHA_A, SHA_B
+from tests.org import SHA_A, SHA_B, admin_actor
 from tests.reviews.steps import approve_all, fill_card, open_advance, raises_message, ready
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,7 @@ def _second_project(org):
         slug="audio",
         name="Audio model",
         reviewer_teams=[org.teams[t] for t in ("engineering", "product", "ethics-ops")],
+        actor=admin_actor(),
     )
 
 
@@ -45,7 +47,7 @@ def test_publishing_an_unchanged_policy_makes_no_version(org):
     policy = GatePolicy.objects.get(key="0-1")
     latest = policy.versions.get()
     events = AuditEvent.objects.filter(kind="policy.published").count()
-    assert policy_publish(policy=policy, actor=org.lead) == latest
+    assert policy_publish(policy=policy, actor=admin_actor()) == latest
     assert policy.versions.count() == 1
     assert AuditEvent.objects.filter(kind="policy.published").count() == events
 
@@ -55,7 +57,7 @@ def test_added_slot_is_a_new_version_and_an_open_request_keeps_the_old_one(org):
     policy = GatePolicy.objects.get(key="0-1")
     slot = GatePolicySlot.objects.create(policy=policy, count=1)
     slot.roles.set([org.role("research-peer")])
-    version = policy_publish(policy=policy, actor=org.lead)
+    version = policy_publish(policy=policy, actor=admin_actor())
     assert version.number == 2
     published = AuditEvent.objects.filter(kind="policy.published").last()
     assert published.payload == {"policy": "0-1", "version": 2}
@@ -77,7 +79,7 @@ def test_changed_checks_apply_to_new_requests_only(org):
     policy = GatePolicy.objects.get(key="0-1")
     policy.required_checks = [*policy.required_checks, "coverage"]
     policy.save()
-    assert policy_publish(policy=policy).number == 2
+    assert policy_publish(policy=policy, actor=admin_actor()).number == 2
 
     assert request_requirements(before).required_checks == ("readme_purpose",)
     after = open_advance(org, _second_project(org))
@@ -181,7 +183,7 @@ def test_clean_commit_sha_refuses_anything_else(raw):
 def test_external_result_validation(org, kwargs, message):
     args = {"commit_sha": SHA_A, "check_key": "coverage", "outcome": "pass", **kwargs}
     with raises_message(ValidationError, message):
-        external_result_record(project=org.project, **args)
+        external_result_record(project=org.project, actor=system_actor("ci"), **args)
     assert not org.project.external_results.exists()
 
 
@@ -193,18 +195,36 @@ def test_newest_external_result_per_key_wins(org):
             {"check_key": "coverage", "outcome": "pass", "message": "from the run"},
             {"check_key": "readme_purpose", "outcome": "pass", "message": "README found"},
         ],
+        actor=system_actor("worker"),
     )
     external_result_record(
-        project=org.project, commit_sha=SHA_A, check_key="coverage", outcome="pass"
+        project=org.project,
+        commit_sha=SHA_A,
+        check_key="coverage",
+        outcome="pass",
+        actor=system_actor("ci"),
     )
     external_result_record(
-        project=org.project, commit_sha=SHA_A, check_key="coverage", outcome="fail", message="61%"
+        project=org.project,
+        commit_sha=SHA_A,
+        check_key="coverage",
+        outcome="fail",
+        message="61%",
+        actor=system_actor("ci"),
     )
     external_result_record(
-        project=org.project, commit_sha=SHA_B, check_key="ci_unit_tests", outcome="pass"
+        project=org.project,
+        commit_sha=SHA_B,
+        check_key="ci_unit_tests",
+        outcome="pass",
+        actor=system_actor("ci"),
     )
     external_result_record(
-        project=org.project, commit_sha=SHA_A, check_key="ci_unit_tests", outcome="pass"
+        project=org.project,
+        commit_sha=SHA_A,
+        check_key="ci_unit_tests",
+        outcome="pass",
+        actor=system_actor("ci"),
     )
     statuses = check_statuses(
         project=org.project,
@@ -242,7 +262,11 @@ def test_external_result_on_the_pinned_commit_approves(org, django_capture_on_co
     request = _waiting_only_on_readme(org)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         external_result_record(
-            project=org.project, commit_sha=SHA_A, check_key="readme_purpose", outcome="pass"
+            project=org.project,
+            commit_sha=SHA_A,
+            check_key="readme_purpose",
+            outcome="pass",
+            actor=system_actor("ci"),
         )
     assert len(callbacks) == 1
     request.refresh_from_db()
@@ -255,10 +279,18 @@ def test_result_on_another_commit_does_not_approve(org, django_capture_on_commit
     request = _waiting_only_on_readme(org)
     with django_capture_on_commit_callbacks(execute=True):
         external_result_record(
-            project=org.project, commit_sha=SHA_B, check_key="readme_purpose", outcome="pass"
+            project=org.project,
+            commit_sha=SHA_B,
+            check_key="readme_purpose",
+            outcome="pass",
+            actor=system_actor("ci"),
         )
         external_result_record(
-            project=org.project, commit_sha=SHA_A, check_key="readme_purpose", outcome="fail"
+            project=org.project,
+            commit_sha=SHA_A,
+            check_key="readme_purpose",
+            outcome="fail",
+            actor=system_actor("ci"),
         )
     request.refresh_from_db()
     assert request.state == RequestState.OPEN
@@ -271,6 +303,7 @@ def test_completed_run_on_the_pinned_commit_approves(org, django_capture_on_comm
             project=org.project,
             commit_sha=SHA_A,
             results=[{"check_key": "readme_purpose", "outcome": "pass", "message": "ok"}],
+            actor=system_actor("worker"),
         )
     request.refresh_from_db()
     assert request.state == RequestState.APPROVED
@@ -279,10 +312,14 @@ def test_completed_run_on_the_pinned_commit_approves(org, django_capture_on_comm
 def test_without_the_commit_callback_nothing_is_reevaluated(org):
     request = _waiting_only_on_readme(org)
     external_result_record(
-        project=org.project, commit_sha=SHA_A, check_key="readme_purpose", outcome="pass"
+        project=org.project,
+        commit_sha=SHA_A,
+        check_key="readme_purpose",
+        outcome="pass",
+        actor=system_actor("ci"),
     )
     request.refresh_from_db()
     assert request.state == RequestState.OPEN
-    assert services.request_reevaluate(request=request) is True
+    assert services.request_reevaluate(level_request=request, actor=system_actor("worker")) is True
     request.refresh_from_db()
     assert request.state == RequestState.APPROVED

@@ -18,10 +18,12 @@ import gates.git
 from gates.engine import check_run_execute
 from gates.git import GitError, Mirror
 from gates.runs import check_run_request
+from projects.actors import system_actor
 from projects.models import Project
 from projects.services import project_update
 from tests.gitrepo import make_repo
 from tests.gitserver import GitHttpServer, allow_loopback
+from tests.org import admin_actor
 
 INTERNAL = "internal addresses are refused"
 CREDENTIALS = "Credentials do not belong in the repository URL"
@@ -189,7 +191,9 @@ def test_fetch_connects_to_the_address_it_validated(strict, resolver, tmp_path):
 def test_dns_rebinding_after_saving_is_refused_at_fetch(strict, git_calls, resolver, org):
     resolver["models.example"] = "93.184.216.34"
     url = "https://models.example/org/model.git"
-    project = project_update(project=org.project, repository_url=url)  # validated, resolved
+    project = project_update(
+        project=org.project, repository_url=url, actor=admin_actor()
+    )  # validated, resolved
     assert project.repository_url == url
     resolver["models.example"] = "127.0.0.1"  # the name now points inside
     with pytest.raises(GitError, match=r"loopback address \(127\.0\.0\.1\)"):
@@ -209,7 +213,7 @@ def _queue_for_stored_url(org, url: str):
     """A project row whose URL was valid under older settings (stored without checks)."""
     Project.objects.filter(pk=org.project.pk).update(repository_url=url)
     org.project.refresh_from_db()
-    run = check_run_request(project=org.project, trigger="manual")
+    run = check_run_request(project=org.project, trigger="manual", actor=system_actor("worker"))
     assert run is not None
     check_run_execute(run.pk)
     run.refresh_from_db()

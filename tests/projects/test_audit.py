@@ -17,6 +17,7 @@ from projects import services
 from projects.audit import ORG_CHAIN, audit_record, audit_verify_all, event_digest
 from projects.models import AuditChain, AuditEvent, Project
 from projects.selectors import project_level_at
+from tests.org import admin_actor
 
 TRIGGER = "projects_auditevent_append_only"
 APPEND_ONLY_UPDATE = r"^Audit events are append-only; they cannot be updated\.$"
@@ -96,7 +97,9 @@ def history(org):
     services.project_update(project=project, actor=org.lead, description="Finds defects.")
     services.project_update(project=project, actor=org.lead, name="Vision model v2")
     services.project_update(project=project, actor=org.lead, description="Finds more defects.")
-    other = services.project_create(team=org.teams["engineering"], slug="other", name="Other")
+    other = services.project_create(
+        team=org.teams["engineering"], slug="other", name="Other", actor=admin_actor()
+    )
     return project, other
 
 
@@ -130,7 +133,7 @@ def test_team_and_role_changes_go_to_the_org_chain(org):
         ("membership.added", {"team": "research", "user": "lead"}),
         ("role.granted", {"team": "research", "user": "lead", "role": "research-lead"}),
     ]
-    services.membership_remove(team=org.teams["research"], user=org.lead)
+    services.membership_remove(team=org.teams["research"], user=org.lead, actor=admin_actor())
     tail = list(AuditEvent.objects.filter(chain=ORG_CHAIN).order_by("-seq")[:2])
     assert [(e.kind, e.payload.get("role")) for e in reversed(tail)] == [
         ("role.revoked", "research-lead"),
@@ -145,9 +148,9 @@ def test_team_and_role_changes_go_to_the_org_chain(org):
 def test_a_rolled_back_change_leaves_no_gap_in_the_sequence(org, history):
     project, _ = history
     with pytest.raises(RuntimeError, match="abandoned"), transaction.atomic():
-        services.project_update(project=project, description="never happened")
+        services.project_update(project=project, description="never happened", actor=admin_actor())
         raise RuntimeError("abandoned")
-    services.project_update(project=project, description="kept")
+    services.project_update(project=project, description="kept", actor=admin_actor())
 
     events = chain_of(project)
     assert_linked(events)
@@ -298,7 +301,9 @@ def test_audit_record_and_level_apply_refuse_to_run_outside_a_transaction(org):
     with pytest.raises(
         RuntimeError, match=r"^project_level_apply must run inside the caller's transaction\.$"
     ):
-        services.project_level_apply(project=org.project, to_level=1, actor=None, reason="x")
+        services.project_level_apply(
+            project=org.project, to_level=1, actor=admin_actor(), reason="x"
+        )
     assert AuditEvent.objects.count() == before
     assert Project.objects.get(pk=org.project.pk).level == 0
 
@@ -310,7 +315,9 @@ def level_apply(project: Project, to_level: int) -> AuditEvent:
     time.sleep(0.002)  # distinct timestamps, so "between two events" exists
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
-        services.project_level_apply(project=locked, to_level=to_level, actor=None, reason="t")
+        services.project_level_apply(
+            project=locked, to_level=to_level, actor=admin_actor(), reason="t"
+        )
     return AuditEvent.objects.filter(project=project, kind="level.changed").latest("seq")
 
 
@@ -325,7 +332,7 @@ def test_project_level_at_answers_past_levels(org):
     up1 = level_apply(project, 1)
     up2 = level_apply(project, 2)
     time.sleep(0.002)
-    services.project_update(project=project, description="not a level change")
+    services.project_update(project=project, description="not a level change", actor=admin_actor())
     back = level_apply(project, 1)  # a switchback
     assert created.created_at < up1.created_at < up2.created_at < back.created_at
 
@@ -345,5 +352,5 @@ def test_project_level_at_answers_past_levels(org):
 def test_project_level_apply_refuses_a_level_outside_the_scale(org):
     with pytest.raises(ValidationError, match=r"Level 10 is outside 0-9\."), transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=org.project.pk)
-        services.project_level_apply(project=locked, to_level=10, actor=None, reason="t")
+        services.project_level_apply(project=locked, to_level=10, actor=admin_actor(), reason="t")
     assert not AuditEvent.objects.filter(kind="level.changed").exists()

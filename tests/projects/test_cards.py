@@ -15,13 +15,14 @@ from django.core.exceptions import ValidationError
 
 from gates.services import check_run_record_completed
 from projects import services as project_services
+from projects.actors import system_actor
 from projects.cards import card_content, card_diff, card_json, card_markdown
 from projects.levels import LEVELS, Level, Phase, level_info
 from projects.models import CardSection, CardVersion, MLTRLCard
 from reviews import services
 from reviews.models import LevelChangeRequest, RequestState
 from reviews.selectors import request_requirements
-from tests.org import SHA_A
+from tests.org import SHA_A, admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def _approve(org, project, *, to_level, reviewers, kind="advance", **opening):
     commit = commit.hexdigest()[:40]
     request = services.request_open(
         project=project,
-        requester=org.researcher,
+        actor=org.researcher,
         kind=kind,
         to_level=to_level,
         commit_sha=commit,
@@ -54,9 +55,10 @@ def _approve(org, project, *, to_level, reviewers, kind="advance", **opening):
             project=project,
             commit_sha=commit,
             results=[{"check_key": key, "outcome": "pass", "message": "ok"} for key in checks],
+            actor=system_actor("worker"),
         )
     for reviewer in reviewers:
-        services.signoff_record(request=request, reviewer=reviewer, decision="approve")
+        services.signoff_record(level_request=request, actor=reviewer, decision="approve")
     request.refresh_from_db()
     assert request.state == RequestState.APPROVED
     project.refresh_from_db()
@@ -115,9 +117,9 @@ def test_a_request_that_is_not_approved_takes_no_version(org):
     project = org.project
     _set_card(project, tldr="Detect defects in images.")
     request = services.request_open(
-        project=project, requester=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
+        project=project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
     )
-    services.signoff_record(request=request, reviewer=org.lead, decision="approve")
+    services.signoff_record(level_request=request, actor=org.lead, decision="approve")
     request.refresh_from_db()
     assert request.state == RequestState.OPEN  # the readme check has no result
     assert len(_versions(project)) == 1
@@ -183,7 +185,9 @@ def test_diff_of_a_version_with_itself_is_empty(org):
 
 
 def test_diff_refuses_versions_of_different_projects(org):
-    other = project_services.project_create(team=org.teams["product"], slug="recs", name="Recs")
+    other = project_services.project_create(
+        team=org.teams["product"], slug="recs", name="Recs", actor=admin_actor()
+    )
     (mine,) = _versions(org.project)
     (theirs,) = _versions(other)
     with pytest.raises(ValueError, match="different projects cannot be compared"):
@@ -198,12 +202,16 @@ def test_markdown_renders_every_section_and_the_summary_table(org, settings):
     settings.MLTRL_GIT_ALLOWED_HOSTS = []
     project = org.project
     component = project_services.project_create(
-        team=org.teams["engineering"], slug="feature-store", name="Feature store"
+        team=org.teams["engineering"],
+        slug="feature-store",
+        name="Feature store",
+        actor=admin_actor(),
     )
     project_services.project_update(
         project=project,
         repository_url="https://8.8.8.8/org/vision.git",
         components=[component],
+        actor=admin_actor(),
     )
     _set_card(
         project,
@@ -323,7 +331,7 @@ def test_unknown_debrief_fields_are_refused(org):
     with pytest.raises(ValidationError) as caught:
         services.request_open(
             project=org.project,
-            requester=org.researcher,
+            actor=org.researcher,
             kind="advance",
             to_level=1,
             debrief={"done": "x", "mood": "great", "blame": "nobody"},
@@ -338,7 +346,7 @@ def test_non_text_debrief_values_are_refused_with_a_message(org):
     with pytest.raises(ValidationError):
         services.request_open(
             project=org.project,
-            requester=org.researcher,
+            actor=org.researcher,
             kind="advance",
             to_level=1,
             debrief={"done": 42},

@@ -26,7 +26,7 @@ from projects.permissions import Action, project_for, projects_for, user_can
 from reviews import services as reviews_services
 from reviews.models import LevelChangeRequest, SignOff, Waiver
 from reviews.waivers import waiver_grant
-from tests.org import make_user
+from tests.org import admin_actor, make_user
 
 V, C, R, S, W = Action  # VIEW, CHANGE, REQUEST_LEVEL_CHANGE, SIGN_OFF, WAIVE
 NOTHING: frozenset[Action] = frozenset()
@@ -93,9 +93,11 @@ class World:
 
     def member(self, username: str, team: str, *roles: str):
         user = make_user(username)
-        services.membership_add(team=self.teams[team], user=user)
+        services.membership_add(team=self.teams[team], user=user, actor=admin_actor())
         for key in roles:
-            services.role_grant(team=self.teams[team], user=user, role=self.role(key))
+            services.role_grant(
+                team=self.teams[team], user=user, role=self.role(key), actor=admin_actor()
+            )
         return user
 
     def subject(self, holder: str, relation: str):
@@ -123,11 +125,18 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
-    teams = {s: services.team_create(slug=s, name=s.title()) for s in ("alpha", "beta", "gamma")}
+    teams = {
+        s: services.team_create(slug=s, name=s.title(), actor=admin_actor())
+        for s in ("alpha", "beta", "gamma")
+    }
     a = services.project_create(
-        team=teams["alpha"], slug="a", name="Project A", reviewer_teams=[teams["beta"]]
+        team=teams["alpha"],
+        slug="a",
+        name="Project A",
+        reviewer_teams=[teams["beta"]],
+        actor=admin_actor(),
     )
-    b = services.project_create(team=teams["beta"], slug="b", name="Project B")
+    b = services.project_create(team=teams["beta"], slug="b", name="Project B", actor=admin_actor())
     return World(teams=teams, a=a, b=b)
 
 
@@ -200,7 +209,9 @@ def test_role_revoke_takes_sign_off_and_waive_away(world):
     lead = world.member("lead", "alpha", "research-lead")
     assert allowed_on(lead, world.a) == EVERYTHING
 
-    services.role_revoke(team=world.teams["alpha"], user=lead, role=world.role("research-lead"))
+    services.role_revoke(
+        team=world.teams["alpha"], user=lead, role=world.role("research-lead"), actor=admin_actor()
+    )
 
     assert allowed_on(lead, world.a) == {V, C, R}
     assert not lead.groups.filter(pk=world.teams["alpha"].reviewers_group_id).exists()
@@ -208,23 +219,27 @@ def test_role_revoke_takes_sign_off_and_waive_away(world):
 
 def test_role_revoke_keeps_reviewer_rights_while_another_role_is_held(world):
     both = world.member("both", "beta", "product", "engineering")
-    services.role_revoke(team=world.teams["beta"], user=both, role=world.role("product"))
+    services.role_revoke(
+        team=world.teams["beta"], user=both, role=world.role("product"), actor=admin_actor()
+    )
     assert allowed_on(both, world.a) == {V, S, W}
 
-    services.role_revoke(team=world.teams["beta"], user=both, role=world.role("engineering"))
+    services.role_revoke(
+        team=world.teams["beta"], user=both, role=world.role("engineering"), actor=admin_actor()
+    )
     assert allowed_on(both, world.a) == {V}
 
 
 def test_membership_remove_drops_the_members_grants_and_every_permission(world):
     lead = world.member("lead", "alpha", "research-lead", "research-peer")
 
-    services.membership_remove(team=world.teams["alpha"], user=lead)
+    services.membership_remove(team=world.teams["alpha"], user=lead, actor=admin_actor())
 
     assert allowed_on(lead, world.a) == set()
     assert not lead.role_grants.exists()
     assert not lead.groups.exists()
     # Adding them back restores membership rights only: roles are not resurrected.
-    services.membership_add(team=world.teams["alpha"], user=lead)
+    services.membership_add(team=world.teams["alpha"], user=lead, actor=admin_actor())
     assert allowed_on(lead, world.a) == {V, C, R}
 
 
@@ -234,7 +249,9 @@ def test_project_update_reviewer_teams_adds_and_removes_team_permissions(world):
     gamma_member = world.member("gamma-member", "gamma")
     gamma_reviewer = world.member("gamma-reviewer", "gamma", "ethics")
 
-    services.project_update(project=world.a, reviewer_teams=[world.teams["gamma"]])
+    services.project_update(
+        project=world.a, reviewer_teams=[world.teams["gamma"]], actor=admin_actor()
+    )
 
     assert allowed_on(gamma_member, world.a) == {V}
     assert allowed_on(gamma_reviewer, world.a) == {V, S, W}
@@ -243,7 +260,7 @@ def test_project_update_reviewer_teams_adds_and_removes_team_permissions(world):
     # Beta still owns B: losing the review of A leaves its own project alone.
     assert allowed_on(beta_reviewer, world.b) == EVERYTHING
 
-    services.project_update(project=world.a, reviewer_teams=[])
+    services.project_update(project=world.a, reviewer_teams=[], actor=admin_actor())
 
     assert allowed_on(gamma_member, world.a) == set()
     assert allowed_on(gamma_reviewer, world.a) == set()
@@ -252,7 +269,12 @@ def test_project_update_reviewer_teams_adds_and_removes_team_permissions(world):
 def test_role_grant_for_a_non_member_is_refused_with_the_message(world):
     stranger = make_user("stranger")
     with pytest.raises(ValidationError) as refused:
-        services.role_grant(team=world.teams["alpha"], user=stranger, role=world.role("product"))
+        services.role_grant(
+            team=world.teams["alpha"],
+            user=stranger,
+            role=world.role("product"),
+            actor=admin_actor(),
+        )
     assert refused.value.messages == [
         "stranger is not a member of Alpha; add them to the team first."
     ]
@@ -268,7 +290,7 @@ def open_request(world):
     """An advance 0 -> 1 of project A opened by a plain member of the owning team."""
     requester = world.member("requester", "alpha")
     return reviews_services.request_open(
-        project=world.a, requester=requester, kind="advance", to_level=1
+        project=world.a, actor=requester, kind="advance", to_level=1
     )
 
 
@@ -282,12 +304,12 @@ def test_request_open_refuses_users_who_may_not_request(world, team, roles):
     user = world.member("asker", team, *roles)
     if team == "alpha":
         request = reviews_services.request_open(
-            project=world.a, requester=user, kind="advance", to_level=1
+            project=world.a, actor=user, kind="advance", to_level=1
         )
         assert request.requester == user
         return
     with pytest.raises(PermissionDenied, match=r"^You may not request level change here\.$"):
-        reviews_services.request_open(project=world.a, requester=user, kind="advance", to_level=1)
+        reviews_services.request_open(project=world.a, actor=user, kind="advance", to_level=1)
     assert not LevelChangeRequest.objects.filter(project=world.a).exists()
 
 
@@ -300,7 +322,7 @@ def test_signoff_record_refuses_users_without_sign_off(world, open_request, team
     user = world.member("signer", team, *roles)
     events_before = AuditEvent.objects.count()
     with pytest.raises(PermissionDenied, match=r"^You may not sign off here\.$"):
-        reviews_services.signoff_record(request=open_request, reviewer=user, decision="approve")
+        reviews_services.signoff_record(level_request=open_request, actor=user, decision="approve")
     assert not SignOff.objects.filter(request=open_request).exists()
     assert AuditEvent.objects.count() == events_before
 
@@ -309,13 +331,13 @@ def test_signoff_record_refuses_users_without_sign_off(world, open_request, team
 def test_signoff_record_refuses_manager_anonymous_and_inactive(world, open_request, holder):
     user = world.subject(holder, OWNING)
     with pytest.raises(PermissionDenied, match=r"^You may not sign off here\.$"):
-        reviews_services.signoff_record(request=open_request, reviewer=user, decision="approve")
+        reviews_services.signoff_record(level_request=open_request, actor=user, decision="approve")
 
 
 def test_signoff_record_accepts_the_owning_lead(world, open_request):
     lead = world.member("lead", "alpha", "research-lead")
     signoff = reviews_services.signoff_record(
-        request=open_request, reviewer=lead, decision="approve"
+        level_request=open_request, actor=lead, decision="approve"
     )
     assert signoff.reviewer == lead
     assert signoff.role.key == "research-lead"
@@ -377,6 +399,7 @@ def test_projects_for_list_is_one_query_whatever_the_number_of_projects(
             slug=f"x{n}",
             name=f"X {n}",
             reviewer_teams=[world.teams["beta"]],
+            actor=admin_actor(),
         )
     user = world.subject(holder, relation)
     queryset = projects_for(user, action)  # may read the user's global permissions, once

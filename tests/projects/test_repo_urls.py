@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from projects import services
 from projects.models import AuditEvent, CardVersion, MLTRLCard, Project
 from projects.repo_urls import validate_repository_url
+from tests.org import admin_actor
 
 INTERNAL = "internal addresses are refused"
 
@@ -238,7 +239,11 @@ def test_project_create_refuses_bad_url_and_writes_nothing(org, git_settings, ur
     before = _counts()
     with pytest.raises(ValidationError):
         services.project_create(
-            team=org.teams["research"], slug="nlp", name="NLP", repository_url=url
+            team=org.teams["research"],
+            slug="nlp",
+            name="NLP",
+            repository_url=url,
+            actor=admin_actor(),
         )
     assert _counts() == before
     assert not Project.objects.filter(slug="nlp").exists()
@@ -255,6 +260,7 @@ def test_project_create_refuses_bad_branch_and_writes_nothing(org, git_settings,
             name="NLP",
             repository_url="https://8.8.8.8/org/nlp.git",
             default_branch=branch,
+            actor=admin_actor(),
         )
     assert _counts() == before
 
@@ -267,6 +273,7 @@ def test_project_create_stores_validated_url_and_branch(org, git_settings):
         name="NLP",
         repository_url=" https://8.8.8.8/org/nlp.git ",
         default_branch=" release/1.x ",
+        actor=admin_actor(),
     )
     project.refresh_from_db()
     assert project.repository_url == "https://8.8.8.8/org/nlp.git"
@@ -277,7 +284,7 @@ def test_project_create_stores_validated_url_and_branch(org, git_settings):
 @pytest.mark.parametrize("url", BAD_URLS)
 def test_project_update_refuses_bad_url_and_writes_nothing(org, git_settings, url):
     project = services.project_update(
-        project=org.project, repository_url="https://8.8.8.8/org/vision.git"
+        project=org.project, repository_url="https://8.8.8.8/org/vision.git", actor=admin_actor()
     )
     before = _counts()
     with pytest.raises(ValidationError):

@@ -10,6 +10,7 @@ from gates.models import CheckResult, CheckRun
 from projects.services import project_update
 from reviews import services
 from tests.gitrepo import make_repo
+from tests.org import admin_actor
 
 README = "# Vision\n\n## Purpose\n\nFind defects in product photos before they ship.\n"
 
@@ -20,12 +21,14 @@ def linked(org, tmp_path, settings, django_capture_on_commit_callbacks):
     settings.MLTRL_GIT_FILE_ROOT = str(tmp_path)
     settings.MLTRL_GIT_MIRROR_DIR = str(tmp_path / "mirrors")
     repo = make_repo(tmp_path / "repos", {"README.md": README})
-    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    project = project_update(
+        project=org.project, repository_url=f"file://{repo}", actor=admin_actor()
+    )
     project.card.tldr = "Find defects in product photos."
     project.card.save()
     with django_capture_on_commit_callbacks(execute=False):
         request = services.request_open(
-            project=project, requester=org.researcher, kind="advance", to_level=1
+            project=project, actor=org.researcher, kind="advance", to_level=1
         )
     return org, request
 

@@ -18,11 +18,12 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from gates.services import check_run_record_completed
 from projects import services as project_services
+from projects.actors import system_actor
 from projects.audit import audit_verify_all
 from projects.models import AuditEvent, Project, ReviewRole
 from reviews import services
 from reviews.models import ACTIVE_STATES, LevelChangeRequest, RequestState, SignOff
-from tests.org import SHA_A, make_user
+from tests.org import SHA_A, admin_actor, make_user
 
 THREADS = 20
 SELF_SIGNOFF = "a requester cannot sign off their own request"
@@ -84,7 +85,7 @@ def open_gate_one_to_two(org) -> LevelChangeRequest:
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         project_services.project_level_apply(
-            project=locked, to_level=1, actor=None, reason="test set-up"
+            project=locked, to_level=1, actor=admin_actor(), reason="test set-up"
         )
     check_run_record_completed(
         project=project,
@@ -93,9 +94,10 @@ def open_gate_one_to_two(org) -> LevelChangeRequest:
             {"check_key": "readme_purpose", "outcome": "pass"},
             {"check_key": "experiment_records", "outcome": "pass"},
         ],
+        actor=system_actor("worker"),
     )
     return services.request_open(
-        project=project, requester=org.researcher, kind="advance", to_level=2, commit_sha=SHA_A
+        project=project, actor=org.researcher, kind="advance", to_level=2, commit_sha=SHA_A
     )
 
 
@@ -106,14 +108,16 @@ def reviewers(org, count: int) -> list:
     for i in range(count):
         role = ReviewRole.objects.get(key="research-lead" if i % 2 == 0 else "research-peer")
         user = make_user(f"reviewer{i:02d}")
-        project_services.membership_add(team=team, user=user)
-        project_services.role_grant(team=team, user=user, role=role)
+        project_services.membership_add(team=team, user=user, actor=admin_actor())
+        project_services.role_grant(team=team, user=user, role=role, actor=admin_actor())
         people.append(user)
     return people
 
 
 def approve(request: LevelChangeRequest, reviewer) -> Callable[[], SignOff]:
-    return lambda: services.signoff_record(request=request, reviewer=reviewer, decision="approve")
+    return lambda: services.signoff_record(
+        level_request=request, actor=reviewer, decision="approve"
+    )
 
 
 @pytest.mark.postgres
@@ -177,13 +181,13 @@ def test_ten_simultaneous_request_open_leave_one_active_request(org):
     askers = [org.researcher]
     for i in range(9):
         user = make_user(f"asker{i}")
-        project_services.membership_add(team=team, user=user)
+        project_services.membership_add(team=team, user=user, actor=admin_actor())
         askers.append(user)
 
     outcomes = run_at_once(
         [
             lambda asker=asker: services.request_open(
-                project=org.project, requester=asker, kind="advance", to_level=1
+                project=org.project, actor=asker, kind="advance", to_level=1
             )
             for asker in askers
         ]
@@ -219,7 +223,7 @@ def raw_signoff(request: LevelChangeRequest, reviewer) -> SignOff:
 @pytest.fixture
 def open_request(org) -> LevelChangeRequest:
     return services.request_open(
-        project=org.project, requester=org.researcher, kind="advance", to_level=1
+        project=org.project, actor=org.researcher, kind="advance", to_level=1
     )
 
 

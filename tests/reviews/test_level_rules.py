@@ -16,7 +16,7 @@ from projects.services import membership_add, project_create, project_update, ro
 from reviews import services
 from reviews.models import LevelChangeRequest, RequestState
 from reviews.selectors import request_requirements, request_verdict
-from tests.org import SHA_A, SHA_B, make_user
+from tests.org import SHA_A, SHA_B, admin_actor, make_user
 from tests.reviews.steps import (
     approve_all,
     climb_to,
@@ -34,7 +34,7 @@ NAME = "Vision model"
 def _switchback(org, to_level, *, kind="discovery", reason="Integration found a gap."):
     return services.request_open(
         project=org.project,
-        requester=org.researcher,
+        actor=org.researcher,
         kind="switchback",
         to_level=to_level,
         switchback_kind=kind,
@@ -45,7 +45,7 @@ def _switchback(org, to_level, *, kind="discovery", reason="Integration found a 
 def _entry(org, to_level, reason="Vendor model."):
     return services.request_open(
         project=org.project,
-        requester=org.researcher,
+        actor=org.researcher,
         kind="entry",
         to_level=to_level,
         reason=reason,
@@ -61,7 +61,7 @@ def test_advance_goes_only_to_the_next_level(org, to_level):
     message = f"No skipping: {NAME} is at level 0, so it can only advance to 1."
     with raises_message(ValidationError, message):
         services.request_open(
-            project=org.project, requester=org.researcher, kind="advance", to_level=to_level
+            project=org.project, actor=org.researcher, kind="advance", to_level=to_level
         )
     assert not LevelChangeRequest.objects.exists()
 
@@ -77,15 +77,13 @@ def test_full_climb_from_zero_to_nine_meets_every_default_gate(org):
     with raises_message(
         ValidationError, "Level 9 is the highest level; there is nothing to advance to."
     ):
-        services.request_open(
-            project=project, requester=org.researcher, kind="advance", to_level=10
-        )
+        services.request_open(project=project, actor=org.researcher, kind="advance", to_level=10)
 
 
 def test_unknown_kind_is_refused(org):
     with raises_message(ValidationError, "Unknown request kind 'sideways'."):
         services.request_open(
-            project=org.project, requester=org.researcher, kind="sideways", to_level=1
+            project=org.project, actor=org.researcher, kind="sideways", to_level=1
         )
 
 
@@ -114,10 +112,10 @@ def test_one_active_request_per_project(org, submit, label):
         f"{NAME} already has request #{first.pk} under way ({label}); finish or withdraw it first."
     )
     with raises_message(ValidationError, message):
-        open_advance(org, requester=org.lead)
+        open_advance(org, actor=org.lead)
     assert LevelChangeRequest.objects.filter(project=org.project).count() == 1
 
-    services.request_withdraw(request=first, actor=org.researcher)
+    services.request_withdraw(level_request=first, actor=org.researcher)
     second = open_advance(org)
     assert second.state == RequestState.OPEN
 
@@ -212,7 +210,7 @@ def test_switchback_product_reviewer_of_another_team_cannot_sign(org):
         "Roles it counts: product, research-lead."
     )
     with raises_message(ValidationError, message):
-        services.signoff_record(request=request, reviewer=org.prod, decision="approve")
+        services.signoff_record(level_request=request, actor=org.prod, decision="approve")
     request.refresh_from_db()
     assert request.state == RequestState.OPEN
     assert not request.signoffs.exists()
@@ -221,10 +219,15 @@ def test_switchback_product_reviewer_of_another_team_cannot_sign(org):
 def test_switchback_product_of_the_owning_team_can_sign(org):
     climb_to(org, 1)
     owner_product = make_user("owner-product")
-    membership_add(team=org.teams["research"], user=owner_product)
-    role_grant(team=org.teams["research"], user=owner_product, role=org.role("product"))
+    membership_add(team=org.teams["research"], user=owner_product, actor=admin_actor())
+    role_grant(
+        team=org.teams["research"],
+        user=owner_product,
+        role=org.role("product"),
+        actor=admin_actor(),
+    )
     request = _switchback(org, 0, kind="embedded")
-    services.signoff_record(request=request, reviewer=owner_product, decision="approve")
+    services.signoff_record(level_request=request, actor=owner_product, decision="approve")
     request.refresh_from_db()
     assert request.state == RequestState.APPROVED
     org.project.refresh_from_db()
@@ -324,6 +327,7 @@ def _couple(org):
         slug="data-pipeline",
         name="Data pipeline",
         reviewer_teams=[org.teams[t] for t in ("engineering", "product", "ethics-ops")],
+        actor=admin_actor(),
     )
     project_update(project=org.project, components=[component], actor=org.lead)
     return component
@@ -345,7 +349,7 @@ def test_policy_can_block_advancing_above_a_component(org):
     policy = GatePolicy.objects.get(key="0-1")
     policy.block_above_components = True
     policy.save()
-    policy_publish(policy=policy)
+    policy_publish(policy=policy, actor=admin_actor())
 
     request = ready(open_advance(org))
     approve_all(org, request, ["lead"])

@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from gates.models import GatePolicy
 from gates.policies import policy_publish
 from gates.services import check_run_record_completed
+from projects.actors import system_actor
 from projects.models import AuditEvent, CardVersion, MLTRLCard
 from projects.services import membership_add, role_grant
 from reviews import services
 from reviews.models import Decision, RequestState, SignOff
 from reviews.selectors import request_verdict
-from tests.org import SHA_A, SHA_B, make_user
+from tests.org import SHA_A, SHA_B, admin_actor, make_user
 from tests.reviews.steps import (
     approve_all,
     audit_kinds,
@@ -30,14 +31,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _sign(request, user, decision="approve", **kwargs):
-    return services.signoff_record(request=request, reviewer=user, decision=decision, **kwargs)
+    return services.signoff_record(level_request=request, actor=user, decision=decision, **kwargs)
 
 
 def _add_user(org, username, team, roles=()):
     user = make_user(username)
-    membership_add(team=org.teams[team], user=user)
+    membership_add(team=org.teams[team], user=user, actor=admin_actor())
     for key in roles:
-        role_grant(team=org.teams[team], user=user, role=org.role(key))
+        role_grant(team=org.teams[team], user=user, role=org.role(key), actor=admin_actor())
     org.users[username] = user
     return user
 
@@ -46,7 +47,7 @@ def _add_user(org, username, team, roles=()):
 
 
 def test_requester_cannot_sign_their_own_request(org):
-    request = open_advance(org, requester=org.lead)
+    request = open_advance(org, actor=org.lead)
     with raises_message(
         PermissionDenied, "You opened this request; someone else must sign it off."
     ):
@@ -80,7 +81,7 @@ def test_reviewer_without_a_needed_role_cannot_sign(org, username):
 def test_member_of_owning_team_is_not_independent(org):
     enter_at(org, 4)
     insider = _add_user(org, "prod-insider", "product", ["product"])
-    membership_add(team=org.teams["research"], user=insider)
+    membership_add(team=org.teams["research"], user=insider, actor=admin_actor())
     request = ready(open_advance(org))
     message = (
         "You cannot sign this gate: it needs 1 x research-lead (any); 1 x product (independent); "
@@ -102,7 +103,12 @@ def test_member_of_owning_team_is_not_independent(org):
 
 def test_reviewer_with_two_roles_fills_one_slot(org):
     climb_to(org, 1)
-    role_grant(team=org.teams["research"], user=org.lead, role=org.role("research-peer"))
+    role_grant(
+        team=org.teams["research"],
+        user=org.lead,
+        role=org.role("research-peer"),
+        actor=admin_actor(),
+    )
     request = ready(open_advance(org))
 
     first = _sign(request, org.lead)
@@ -123,7 +129,12 @@ def test_reviewer_with_two_roles_fills_one_slot(org):
 def test_flexible_reviewer_is_placed_where_nobody_else_can_stand_in(org):
     climb_to(org, 1)
     _add_user(org, "lead2", "research", ["research-lead"])
-    role_grant(team=org.teams["research"], user=org.lead, role=org.role("research-peer"))
+    role_grant(
+        team=org.teams["research"],
+        user=org.lead,
+        role=org.role("research-peer"),
+        actor=admin_actor(),
+    )
     request = ready(open_advance(org))
     approve_all(org, request, ["lead2"])
     signoff = _sign(request, org.lead)  # lead could be either; only peer is still open
@@ -196,7 +207,7 @@ def test_approval_reopens_only_when_no_change_request_is_outstanding(org):
 def test_resubmit_retires_change_requests(org):
     request = ready(open_advance(org))
     changes = _sign(request, org.lead, Decision.REQUEST_CHANGES, tasks=["Add README"])
-    services.request_resubmit(request=request, actor=org.researcher, comment="Done")
+    services.request_resubmit(level_request=request, actor=org.researcher, comment="Done")
     request.refresh_from_db()
     changes.refresh_from_db()
     assert request.state == RequestState.OPEN
@@ -213,7 +224,7 @@ def test_resubmit_retires_change_requests(org):
 def test_resubmit_is_only_for_changes_requested(org):
     request = open_advance(org)
     with raises_message(ValidationError, f"Request #{request.pk} is open; it cannot resubmit."):
-        services.request_resubmit(request=request, actor=org.researcher)
+        services.request_resubmit(level_request=request, actor=org.researcher)
 
 
 def test_reject_needs_a_comment_and_ends_the_request(org):
@@ -245,7 +256,7 @@ def test_no_sign_off_after_a_terminal_state(org, end):
         _sign(request, org.lead, Decision.REJECT, comment="No.")
         label = "rejected"
     elif end == "withdraw":
-        services.request_withdraw(request=request, actor=org.researcher)
+        services.request_withdraw(level_request=request, actor=org.researcher)
         label = "withdrawn"
     else:
         approve_all(org, request, ["lead", "peer"])
@@ -267,11 +278,11 @@ def _pinned_after_approval(org, *, stale_flag: bool):
         policy = GatePolicy.objects.get(key="1-2")
         policy.stale_approvals_on_new_commit = False
         policy.save()
-        policy_publish(policy=policy)
+        policy_publish(policy=policy, actor=admin_actor())
     request = ready(open_advance(org, commit_sha=SHA_A))
     approval = _sign(request, org.lead)
     assert approval.commit_sha == SHA_A
-    services.request_pin_commit(request=request, commit_sha=SHA_B, actor=org.researcher)
+    services.request_pin_commit(level_request=request, commit_sha=SHA_B, actor=org.researcher)
     approval.refresh_from_db()
     request.refresh_from_db()
     return request, approval
@@ -322,8 +333,11 @@ def test_sign_off_records_commit_and_the_completed_run_on_it(org):
         project=org.project,
         commit_sha=SHA_A,
         results=[{"check_key": "readme_purpose", "outcome": "fail", "message": "none"}],
+        actor=system_actor("worker"),
     )
-    check_run_record_completed(project=org.project, commit_sha=SHA_B, results=[])
+    check_run_record_completed(
+        project=org.project, commit_sha=SHA_B, results=[], actor=system_actor("worker")
+    )
     signoff = _sign(request, org.lead, commit_sha=SHA_A.upper())
     assert signoff.commit_sha == SHA_A
     assert signoff.check_run == run
@@ -374,8 +388,9 @@ def test_approval_given_before_any_commit_does_not_count_for_the_first_pinned_on
         project=org.project,
         commit_sha=SHA_A,
         results=[{"check_key": "readme_purpose", "outcome": "pass", "message": "README"}],
+        actor=system_actor("worker"),
     )
-    services.request_pin_commit(request=request, commit_sha=SHA_A, actor=org.researcher)
+    services.request_pin_commit(level_request=request, commit_sha=SHA_A, actor=org.researcher)
     request.refresh_from_db()
     blind.refresh_from_db()
     assert blind.stale is True

@@ -3,6 +3,7 @@
 import pytest
 
 from gates.services import check_run_record_completed
+from projects.actors import system_actor
 from reviews import services
 from reviews.models import RequestState
 from reviews.selectors import request_verdict
@@ -15,7 +16,7 @@ def test_advance_zero_to_one_applies_level_when_gate_holds(org):
     project.card.tldr = "Detect defects in images."
     project.card.save()
     request = services.request_open(
-        project=project, requester=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
+        project=project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
     )
     assert request.state == RequestState.OPEN
     assert request_verdict(request).missing == (
@@ -26,8 +27,9 @@ def test_advance_zero_to_one_applies_level_when_gate_holds(org):
         project=project,
         commit_sha=SHA_A,
         results=[{"check_key": "readme_purpose", "outcome": "pass", "message": "README found"}],
+        actor=system_actor("worker"),
     )
-    services.signoff_record(request=request, reviewer=org.lead, decision="approve")
+    services.signoff_record(level_request=request, actor=org.lead, decision="approve")
     request.refresh_from_db()
     project.refresh_from_db()
     assert request.state == RequestState.APPROVED

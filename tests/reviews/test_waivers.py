@@ -74,7 +74,7 @@ def test_roles_follow_the_gate_under_way(org):
 
 
 def test_requester_of_the_request_under_way_cannot_waive(org):
-    open_advance(org, requester=org.lead)
+    open_advance(org, actor=org.lead)
     with raises_message(
         PermissionDenied, "You opened the request under way; someone else must waive its checks."
     ):
@@ -110,9 +110,21 @@ def test_waiver_expiry_must_be_future_and_bounded(org, delta, message):
 def test_waiver_of_a_check_the_request_does_not_require_is_refused(org):
     request = _failing_request(org)
     with raises_message(
-        ValidationError, f"Request #{request.pk} does not require the check 'coverage'."
+        ValidationError,
+        f"Request #{request.pk} does not require a check 'coverage'; "
+        "its checks are: readme_purpose.",
     ):
         _waive(org, org.lead, check_key="coverage")
+
+
+def test_unknown_check_key_is_refused_with_the_gates_checks(org):
+    """With no request under way the next advance gate's checks are listed (issue 6)."""
+    with raises_message(
+        ValidationError,
+        "The 0-1 gate does not require a check 'no_such_check'; its checks are: readme_purpose.",
+    ):
+        _waive(org, org.lead, check_key="no_such_check")
+    assert not Waiver.objects.exists()
 
 
 # --- effect --------------------------------------------------------------------------
@@ -199,7 +211,7 @@ def test_outsider_cannot_revoke(org):
 def test_waived_request_withdrawn_and_reopened_still_sees_the_waiver(org):
     first = _failing_request(org)
     _waive(org, org.lead)
-    services.request_withdraw(request=first, actor=org.researcher)
+    services.request_withdraw(level_request=first, actor=org.researcher)
     second = open_advance(org)
     assert request_verdict(second).missing == ("Needs 1 more approval from research-lead.",)
 

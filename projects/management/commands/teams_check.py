@@ -7,6 +7,7 @@ Exits non-zero when anything drifted (see ``projects.team_sync``); with
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from projects.actors import system_actor
 from projects.team_sync import drift_find, drift_repair
 
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--actor",
             metavar="USERNAME",
-            help="the superuser recorded as the repair's actor in the audit log",
+            help="the superuser recorded as the repair's actor (default: system:operator)",
         )
 
     def handle(self, *args, repair: bool = False, actor: str | None = None, **options) -> None:
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             if who is None or not who.is_superuser:
                 raise CommandError(f"--actor {actor!r} is not an active superuser.")
         if repair:
-            found = drift_repair(actor=who)
+            found = drift_repair(actor=who or system_actor("operator"))
             for line in found:
                 self.stdout.write(f"REPAIRED {line}")
             self.stdout.write(self.style.SUCCESS(f"{len(found)} drift(s) repaired."))

@@ -1,0 +1,9 @@
+"""Signals projects sends so that higher layers (reviews) can react without being imported.
+
+``card_changed(project_id)`` fires after the commit of a transaction that edited
+a project's MLTRL card: a request waiting only on a card section may now hold.
+"""
+
+from django.dispatch import Signal
+
+card_changed = Signal()
