@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from projects import services
 from projects.admin import MLTRLCardAdmin
 from projects.models import AuditEvent, Membership, MLTRLCard, Project, RoleGrant
+from tests.org import admin_actor
 
 from .conftest import PROJECT_URL, grant_model_perms, logged_in, project_post, text
 
@@ -169,7 +170,7 @@ def test_revoking_ones_own_role_is_refused_with_a_message(org):
 
 def test_a_bulk_delete_with_a_refusal_deletes_nothing(org, superuser, root_client):
     """The selected rows go in one transaction: the refusal of one keeps them all."""
-    services.membership_add(team=org.teams["engineering"], user=superuser)
+    services.membership_add(team=org.teams["engineering"], user=superuser, actor=admin_actor())
     rows = list(Membership.objects.filter(user__in=[superuser, org.eng2]))
     before = _events(chain="org")
     page = root_client.post(

@@ -29,7 +29,10 @@ def test_a_save_writes_one_event_with_fields_and_relations(org, superuser, root_
     (event,) = _updates(org.project)
     assert event.actor_id == superuser.pk
     assert event.payload["name"] == {"from": "Vision model", "to": "Vision v2"}
-    assert event.payload["reviewer_teams"] == ["product"]
+    assert event.payload["reviewer_teams"] == {
+        "from": ["engineering", "ethics-ops", "product"],
+        "to": ["product"],
+    }
     # the permission rows followed the reviewer teams (through the service)
     assert user_can(org.prod, Action.VIEW, org.project)
     assert not user_can(org.eng, Action.VIEW, org.project)

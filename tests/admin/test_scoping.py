@@ -27,7 +27,7 @@ from projects.models import (
 )
 from reviews.models import Comment, LevelChangeRequest, SignOff, Waiver
 from reviews.waivers import waiver_grant
-from tests.org import make_user
+from tests.org import admin_actor, make_user
 from tests.reviews.steps import approve_all, open_advance, pass_checks
 
 from .conftest import grant_model_perms, logged_in
@@ -79,7 +79,11 @@ def research(org):
         expires_at=timezone.now() + timedelta(days=30),
     )
     external_result_record(
-        project=org.project, commit_sha=request.commit_sha, check_key="unit_tests", outcome="pass"
+        project=org.project,
+        commit_sha=request.commit_sha,
+        check_key="unit_tests",
+        outcome="pass",
+        actor=org.researcher,
     )
     org.request = request
     return org
@@ -88,9 +92,9 @@ def research(org):
 @pytest.fixture
 def alice(research):
     """Staff of team Alpha, which owns its own project, with every view permission."""
-    alpha = services.team_create(slug="alpha", name="Alpha")
+    alpha = services.team_create(slug="alpha", name="Alpha", actor=admin_actor())
     user = make_user("alice", is_staff=True)
-    services.membership_add(team=alpha, user=user)
+    services.membership_add(team=alpha, user=user, actor=admin_actor())
     services.project_create(team=alpha, slug="alpha-one", name="Alpha one", actor=user)
     grant_model_perms(user, *VIEW_PERMS, "projects.add_project", "projects.change_project")
     return user
@@ -155,8 +159,8 @@ def test_a_reviewer_sees_the_project_read_only(research):
 
 
 def test_the_team_filter_lists_only_teams_among_the_rows_shown(alice):
-    beta = services.team_create(slug="beta", name="Beta")
-    services.membership_add(team=beta, user=alice)
+    beta = services.team_create(slug="beta", name="Beta", actor=admin_actor())
+    services.membership_add(team=beta, user=alice, actor=admin_actor())
     services.project_create(team=beta, slug="beta-one", name="Beta one", actor=alice)
     page = logged_in(alice).get("/admin/projects/project/")
     (team_filter,) = [f for f in page.context["cl"].filter_specs if f.title == "team"]
