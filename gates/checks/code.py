@@ -4,10 +4,14 @@ Vendored folders (node_modules/, site-packages/, venv/, vendor/, third_party/)
 never count as the project's own tests or code.
 
 - experiment_records: ``[paths] experiments`` (a file or folder; when set only
-  it counts), else any of: config files under configs/ or config/
-  (yaml/yml/json/toml), experiments/ or experiment/ folders, mlruns/ (MLflow),
-  wandb/ (Weights & Biases), dvc.yaml / dvc.lock / *.dvc, params.yaml,
-  MLproject, Hydra conf/*.yaml.
+  it counts), else any non-empty file of the kinds in ``EXPERIMENT_KINDS``:
+  config modules and files under configs/ or config/ (YAML, JSON, TOML,
+  Python, gin, jsonnet, cfg; not ``__init__.py``), Hydra/OmegaConf trees
+  (conf/, .hydra/), hparams files, sweep files, experiments/ folders, MLflow
+  (mlruns/, MLproject), Weights & Biases run folders (wandb/run-*/), TensorBoard
+  event files and Lightning hparams, DVC (dvc.yaml/dvc.lock/*.dvc), params.yaml,
+  Hugging Face Trainer records (trainer_state.json, *_results.json). The
+  failure's ``looked_for`` lists each kind's globs, which describe its rule.
 - tests_present: test files by name (test_*.py, *_test.py, tests.py;
   *.test|spec|cy.js/ts; *_test.go; *Test.java/kt; R test-*.R) and test
   functions in them (``def test...``, ``it('...'``/``test('...'``, ``func Test``,
@@ -18,30 +22,98 @@ never count as the project's own tests or code.
   or built with the Go ``integration`` tag; at least one test function.
 - ci_config: GitHub Actions, GitLab CI, Jenkins, CircleCI, Azure Pipelines,
   Travis, Bitbucket Pipelines, Buildkite, Drone, Woodpecker (non-empty files).
-- not_only_notebooks: fails when there are notebooks and no source file
-  outside them (.py .pyx .r .jl .scala .go .rs .ts .java .kt .c .cc .cpp .cu);
-  empty files, setup.py and noxfile.py do not count as code.
+- not_only_notebooks: passes when there is at least one source file outside
+  notebooks (``SOURCE_EXTENSIONS``); fails when all code is in notebooks, and
+  when there is no code at all (documents only are not evidence of code).
+  Empty files, setup.py, noxfile.py, conftest.py, files under docs/ or
+  _static/ (documentation builds) and .ipynb_checkpoints/ do not count.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from .base import CheckContext, CheckOutput, failed, passed
 from .common import VENDORED, basename, capped, check, plural, suffix
 
 # --- experiment_records ---------------------------------------------------------------
 
-EXPERIMENT_KINDS: dict[str, re.Pattern[str]] = {
-    "config files": re.compile(r"(^|/)configs?/(.+/)?[^/]+\.(ya?ml|json|toml)$", re.I),
-    "experiment folders": re.compile(r"(^|/)experiments?/", re.I),
-    "MLflow runs": re.compile(r"(^|/)(mlruns/|mlproject$)", re.I),
-    "Weights & Biases runs": re.compile(r"(^|/)wandb/", re.I),
-    "DVC pipelines": re.compile(r"((^|/)dvc\.(ya?ml|lock)|\.dvc)$", re.I),
-    "parameter files": re.compile(r"(^|/)params\.ya?ml$", re.I),
-    "Hydra configs": re.compile(r"(^|/)conf/(.+/)?[^/]+\.ya?ml$", re.I),
-}
+CONFIG_EXT = r"(ya?ml|json|toml|py|gin|jsonnet|cfg)"
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One form of experiment record: its name, its path rule, and the globs the
+    failure message shows (each glob describes exactly what ``pattern`` accepts)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    looked_for: tuple[str, ...]
+
+
+# Order matters only for naming: a path is counted under the first kind it matches.
+EXPERIMENT_KINDS: tuple[RecordKind, ...] = (
+    RecordKind(
+        "config files",
+        re.compile(rf"(^|/)configs?/(.+/)?(?!__init__\.py$)[^/]+\.{CONFIG_EXT}$", re.I),
+        (
+            "configs/**/*.{yaml,yml,json,toml,py,gin,jsonnet,cfg}",
+            "config/**/*.{yaml,yml,json,toml,py,gin,jsonnet,cfg}",
+        ),
+    ),
+    RecordKind(
+        "Hydra configs",
+        re.compile(r"(^|/)(conf/(.+/)?[^/]+|\.hydra/[^/]+)\.ya?ml$", re.I),
+        ("conf/**/*.{yaml,yml}", ".hydra/*.{yaml,yml}"),
+    ),
+    RecordKind(
+        "hyperparameter files",
+        re.compile(r"(^|/)(hparams/[^/]+\.ya?ml|hparams\.(ya?ml|json))$", re.I),
+        ("hparams/*.{yaml,yml}", "hparams.{yaml,yml,json}"),
+    ),
+    RecordKind(
+        "sweep files",
+        re.compile(r"(^|/)(sweeps?/[^/]+|[^/]*sweep[^/]*)\.(ya?ml|json)$", re.I),
+        ("sweep/*.{yaml,yml,json}", "sweeps/*.{yaml,yml,json}", "*sweep*.{yaml,yml,json}"),
+    ),
+    RecordKind(
+        "experiment folders",
+        re.compile(r"(^|/)experiments?/", re.I),
+        ("experiments/", "experiment/"),
+    ),
+    RecordKind(
+        "MLflow runs",
+        re.compile(r"(^|/)(mlruns/.|mlproject$)", re.I),
+        ("mlruns/", "MLproject"),
+    ),
+    RecordKind(
+        "Weights & Biases runs",
+        re.compile(r"(^|/)wandb/(offline-)?run-[^/]+/.", re.I),
+        ("wandb/run-*/", "wandb/offline-run-*/"),
+    ),
+    RecordKind(
+        "TensorBoard runs",
+        re.compile(
+            r"(^|/)(events\.out\.tfevents\.[^/]+|lightning_logs/version_[^/]+/hparams\.yaml)$",
+            re.I,
+        ),
+        ("events.out.tfevents.*", "lightning_logs/version_*/hparams.yaml"),
+    ),
+    RecordKind(
+        "DVC pipelines",
+        re.compile(r"((^|/)dvc\.(ya?ml|lock)|\.dvc)$", re.I),
+        ("dvc.{yaml,yml,lock}", "*.dvc"),
+    ),
+    RecordKind("parameter files", re.compile(r"(^|/)params\.ya?ml$", re.I), ("params.{yaml,yml}",)),
+    RecordKind(
+        "Hugging Face Trainer records",
+        re.compile(r"(^|/)(trainer_state|all_results|train_results|eval_results)\.json$", re.I),
+        ("trainer_state.json", "all_results.json", "train_results.json", "eval_results.json"),
+    ),
+)
+EXPERIMENT_LOOKED_FOR = [glob for kind in EXPERIMENT_KINDS for glob in kind.looked_for]
 
 
 def _own_files(ctx: CheckContext) -> list[str]:
@@ -70,25 +142,20 @@ def experiment_records(ctx: CheckContext) -> CheckOutput:
             count=len(hits),
         )
     found: dict[str, list[str]] = {}
+    entries = ctx.files()
     for path in files:
-        for kind, pattern in EXPERIMENT_KINDS.items():
-            if pattern.search(path):
-                found.setdefault(kind, []).append(path)
+        for kind in EXPERIMENT_KINDS:
+            # An empty file (an __init__.py, a .gitkeep) records nothing.
+            if kind.pattern.search(path) and entries[path].size != 0:
+                found.setdefault(kind.name, []).append(path)
                 break
     if not found:
         return failed(
             "No experiment configurations or tracked runs were found.",
-            "Commit the configuration of each experiment (e.g. configs/baseline.yaml or "
-            "params.yaml with dvc.yaml), or set [paths] experiments in .mltrl.toml.",
-            looked_for=[
-                "configs/*.yaml",
-                "experiments/",
-                "mlruns/",
-                "wandb/",
-                "dvc.yaml",
-                "params.yaml",
-                "conf/*.yaml",
-            ],
+            "Commit the configuration of each experiment (e.g. configs/baseline.yaml, "
+            "configs/train_small.py, or params.yaml with dvc.yaml) or the run records your "
+            "tracker writes (mlruns/, wandb/run-*/), or set [paths] experiments in .mltrl.toml.",
+            looked_for=EXPERIMENT_LOOKED_FOR,
         )
     paths = [p for kind in found for p in found[kind]]
     return passed(
@@ -285,15 +352,26 @@ SOURCE_EXTENSIONS = frozenset(
         ".go",
         ".rs",
         ".ts",
+        ".tsx",
+        ".js",
+        ".jsx",
         ".java",
         ".kt",
         ".c",
+        ".h",
         ".cc",
         ".cpp",
+        ".hpp",
         ".cu",
+        ".cuh",
+        ".m",
+        ".swift",
+        ".lua",
     ]
 )
-NOT_CODE = frozenset({"setup.py", "noxfile.py"})
+NOT_CODE = frozenset({"setup.py", "noxfile.py", "conftest.py"})
+# Documentation builds (Sphinx conf.py, theme scripts) are not the project's code.
+NOT_CODE_DIRS = re.compile(r"(^|/)(docs?|_static|site)/", re.I)
 
 
 @check("not_only_notebooks", "Code not only in notebooks", level=3)
@@ -306,7 +384,12 @@ def not_only_notebooks(ctx: CheckContext) -> CheckOutput:
         extension = suffix(path)
         if extension == ".ipynb":
             notebooks.append(path)
-        elif extension in SOURCE_EXTENSIONS and entry.size != 0 and basename(path) not in NOT_CODE:
+        elif (
+            extension in SOURCE_EXTENSIONS
+            and entry.size != 0
+            and basename(path) not in NOT_CODE
+            and not NOT_CODE_DIRS.search(path)
+        ):
             sources.append(path)
     evidence = {
         "notebooks": len(notebooks),
@@ -314,6 +397,13 @@ def not_only_notebooks(ctx: CheckContext) -> CheckOutput:
         "notebook_paths": capped(sorted(notebooks), 10),
         "source_paths": capped(sorted(sources), 10),
     }
+    if not notebooks and not sources:
+        return failed(
+            "The repository has no code: no source files and no notebooks.",
+            "Commit the project's code (e.g. a package under src/<project>/ with the data "
+            "loading, model and training), not only documents.",
+            **evidence,
+        )
     if notebooks and not sources:
         return failed(
             f"All code is in {plural(len(notebooks), 'notebook')}; there are no source files.",
