@@ -69,11 +69,6 @@ EXPERIMENT_KINDS: tuple[RecordKind, ...] = (
         ("conf/**/*.{yaml,yml}", ".hydra/*.{yaml,yml}"),
     ),
     RecordKind(
-        "hyperparameter files",
-        re.compile(r"(^|/)(hparams/[^/]+\.ya?ml|hparams\.(ya?ml|json))$", re.I),
-        ("hparams/*.{yaml,yml}", "hparams.{yaml,yml,json}"),
-    ),
-    RecordKind(
         "sweep files",
         re.compile(r"(^|/)(sweeps?/[^/]+|[^/]*sweep[^/]*)\.(ya?ml|json)$", re.I),
         ("sweep/*.{yaml,yml,json}", "sweeps/*.{yaml,yml,json}", "*sweep*.{yaml,yml,json}"),
@@ -100,6 +95,11 @@ EXPERIMENT_KINDS: tuple[RecordKind, ...] = (
             re.I,
         ),
         ("events.out.tfevents.*", "lightning_logs/version_*/hparams.yaml"),
+    ),
+    RecordKind(
+        "hyperparameter files",
+        re.compile(r"(^|/)(hparams/[^/]+\.ya?ml|hparams\.(ya?ml|json))$", re.I),
+        ("hparams/*.{yaml,yml}", "hparams.{yaml,yml,json}"),
     ),
     RecordKind(
         "DVC pipelines",
