@@ -61,6 +61,15 @@ def _navigation_only(line: str) -> bool:
     return LINK_ONLY_LEFTOVER.fullmatch(LINK.sub("", line)) is not None
 
 
+def _front_matter_end(lines: list[str]) -> int:
+    """Index of the first line after YAML front matter (Hugging Face cards), else 0."""
+    if lines and lines[0].strip() == "---":
+        for i in range(1, len(lines)):
+            if lines[i].strip() in ("---", "..."):
+                return i + 1
+    return 0
+
+
 def first_paragraph(text: str) -> tuple[int, int]:
     """(line, word count) of the first prose paragraph.
 
@@ -77,7 +86,8 @@ def first_paragraph(text: str) -> tuple[int, int]:
     in_fence = in_html = False
     block: list[str] = []
     first = 0
-    for i, line in enumerate(doc.lines):
+    start = _front_matter_end(doc.lines)
+    for i, line in enumerate(doc.lines[start:], start):
         stripped = line.strip()
         if i not in heading_lines and line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
