@@ -23,7 +23,10 @@ BSD3 = (
     "modification, are permitted provided that the following conditions are met: ... Neither "
     "the name of the copyright holder nor the names of its contributors may be used.\n"
 )
-CC_BY = "Attribution 4.0 International\n\nCreative Commons Attribution 4.0 International Public License\n"
+CC_BY = (
+    "Attribution 4.0 International\n\n"
+    "Creative Commons Attribution 4.0 International Public License\n"
+)
 
 
 def workflow(name: str = "tests", run: str = "pytest -q") -> str:
