@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from gates.checks.code import EXPERIMENT_KINDS, EXPERIMENT_LOOKED_FOR
+from gates.checks.experiments import EXPERIMENT_KINDS, EXPERIMENT_LOOKED_FOR
 from gates.models import CheckOutcome
 
 PASS, WARN, FAIL = CheckOutcome.PASS, CheckOutcome.WARN, CheckOutcome.FAIL
