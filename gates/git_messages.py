@@ -94,9 +94,11 @@ def classify(stderr: str) -> tuple[str, str, bool]:
             "Link the repository's final URL instead.",
             False,
         )
-    # Connection-level causes first: "rpc failed" also accompanies a refused connection.
+    # Connection-level causes and server errors first: git adds "RPC failed" to those
+    # too; only then is a broken transfer told by its own words. "unable to access"
+    # prefixes every curl error, so it is the last resort.
     for fragment, why in _UNREACHABLE.items():
-        if fragment in text and fragment not in ("unable to access", "returned error: 5"):
+        if fragment in text and fragment != "unable to access":
             return "network", f"The repository server could not be reached: {why}.", True
     if any(s in text for s in _TRANSFER_CUT):
         return (
@@ -105,10 +107,9 @@ def classify(stderr: str) -> tuple[str, str, bool]:
             "repository arrived.",
             True,
         )
-    for fragment in ("returned error: 5", "unable to access"):
-        if fragment in text:
-            why = _UNREACHABLE[fragment]
-            return "network", f"The repository server could not be reached: {why}.", True
+    if "unable to access" in text:
+        why = _UNREACHABLE["unable to access"]
+        return "network", f"The repository server could not be reached: {why}.", True
     return "git_failed", "git could not read the repository.", False
 
 

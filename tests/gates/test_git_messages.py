@@ -113,6 +113,11 @@ def test_transfer_cut_part_way_is_not_could_not_be_reached(root):
         ),
         ("fatal: the remote end hung up unexpectedly\nfatal: early EOF", "transfer_cut"),
         (
+            "error: RPC failed; HTTP 503 curl 22 The requested URL returned error: 503\n"
+            "fatal: the remote end hung up unexpectedly",
+            "network",
+        ),
+        (
             "fatal: unable to access 'https://h/r/': The requested URL returned error: 503",
             "network",
         ),
