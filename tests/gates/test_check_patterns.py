@@ -325,3 +325,22 @@ def test_datasheet_names_what_each_candidate_lacks(run_check):
         "data/README.md lacks datasheet sections: Motivation, Preprocessing/cleaning/labeling, "
         "Uses, Distribution, Maintenance. data/raw/README.md lacks Composition,"
     )
+
+
+def test_model_card_unfilled_template_is_all_empty(run_check):
+    """The template as generated: headings with only HTML comments and blank labels."""
+    text = HF_FRONT + (
+        "# Model Card for x\n\n<!-- Provide a quick summary of what the model is/does. -->\n\n"
+        "## Model Details\n\n### Model Description\n\n- **Developed by:** \n- **License:** \n\n"
+        "## Uses\n\n<!-- Address questions around how the model is intended to be used. -->\n\n"
+        "### Direct Use\n\n<!-- This section is for the model use without fine-tuning. -->\n\n"
+        "### Out-of-Scope Use\n\n<!-- This section addresses misuse,\nmalicious use. -->\n\n"
+        "## Bias, Risks, and Limitations\n\n<!-- Technical and sociotechnical limits. -->\n\n"
+        "### Recommendations\n\n<!-- Recommendations with respect to the bias. -->\n\n"
+        "## Training Details\n\n### Training Data\n\n[More Information Needed]\n\n"
+        "## Evaluation\n\n### Results\n\n[More Information Needed]\n"
+    )
+    out = run_check("model_card", {"README.md": text})
+    assert out.outcome == FAIL
+    assert out.evidence["sections"] == {}
+    assert all(m.endswith("(empty)") for m in out.evidence["missing"]), out.evidence["missing"]
