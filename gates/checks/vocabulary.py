@@ -164,6 +164,7 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "download",
         "sharing",
         "terms of use",
+        "dataset sources",
     ),
     "Maintenance": (
         "maintenance",
@@ -198,19 +199,24 @@ def normalise(title: str) -> str:
 class Vocabulary:
     sections: dict[str, tuple[str, ...]]
 
-    def aliases(self) -> list[tuple[str, str]]:
-        """(alias, section), longest alias first."""
-        pairs = [(a, s) for s, aliases in self.sections.items() for a in aliases]
-        return sorted(pairs, key=lambda pair: -len(pair[0]))
+    def aliases(self) -> list[tuple[str, list[str]]]:
+        """(alias, the sections it names), longest alias first. One phrase may name
+        two sections ("data collection and processing")."""
+        named: dict[str, list[str]] = {}
+        for section, aliases in self.sections.items():
+            for alias in aliases:
+                named.setdefault(alias, []).append(section)
+        return sorted(named.items(), key=lambda pair: -len(pair[0]))
 
     def sections_of(self, title: str) -> dict[str, str]:
         """Canonical section -> the alias that matched, for one heading title."""
         text = normalise(title)
         found: dict[str, str] = {}
-        for alias, section in self.aliases():
+        for alias, sections in self.aliases():
             needle = f" {alias} "
             if needle in text:
-                found.setdefault(section, alias)
+                for section in sections:
+                    found.setdefault(section, alias)
                 text = text.replace(needle, " | ")  # a matched phrase is used up
         return found
 

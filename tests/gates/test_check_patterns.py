@@ -344,3 +344,25 @@ def test_model_card_unfilled_template_is_all_empty(run_check):
     assert out.outcome == FAIL
     assert out.evidence["sections"] == {}
     assert all(m.endswith("(empty)") for m in out.evidence["missing"]), out.evidence["missing"]
+
+
+def test_datasheet_current_hugging_face_dataset_card_template(run_check):
+    front = "---\nlicense: cc-by-4.0\ntask_categories:\n- image-classification\n---\n"
+    text = front + (
+        "# Dataset Card for leaf-photos\n\n## Dataset Details\n\n### Dataset Description\n\n"
+        "Photos of diseased leaves, made to train triage models for extension officers.\n\n"
+        "### Dataset Sources\n\n- **Repository:** the project's data portal, as tar files.\n\n"
+        "## Uses\n\n### Direct Use\n\nTraining and evaluating classifiers.\n\n"
+        "## Dataset Structure\n\nOne folder per class; 41,200 JPEG files.\n\n"
+        "## Dataset Creation\n\n### Curation Rationale\n\nNo public set covers these crops.\n\n"
+        "### Source Data\n\n#### Data Collection and Processing\n\nPhones in 2022; blurry "
+        "photos removed.\n\n## Dataset Card Contact\n\ndata-team@example.org\n"
+    )
+    out = run_check("datasheet", {"README.md": text})
+    assert out.outcome == PASS, out.message
+    sections = out.evidence["sections"]
+    assert sections["Distribution"]["heading"] == "Dataset Sources"
+    assert sections["Maintenance"]["heading"] == "Dataset Card Contact"
+    assert sections["Preprocessing/cleaning/labeling"]["heading"] == (
+        "Data Collection and Processing"
+    )
