@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from projects.actors import system_actor
+from projects.models import Project
 
 from . import checks as _catalog  # noqa: F401  (registers every check)
 from .check_memo import CheckMemo, outputs_memoized
@@ -167,14 +168,28 @@ class _ResultBatch:
 
 
 def _finish(run: CheckRun, worker: str, status: str, message: str, kind: str = "") -> bool:
-    """End a run we still hold; announce results after commit. False if we lost it."""
+    """End a run we still hold; announce results after commit. False if we lost it.
+
+    A success and the evidence level it sets are one transaction: nobody sees a
+    finished run whose evidence level is not written yet.
+    """
+    succeeded = status == CheckRunStatus.SUCCEEDED
     with transaction.atomic():
+        if succeeded:  # the project before the run: the order check_run_request locks in
+            Project.objects.select_for_update().filter(pk=run.project_id).first()
         updated = CheckRun.objects.filter(
             pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING
         ).update(status=status, message=message, error_kind=kind, finished_at=timezone.now())
-        if updated and status == CheckRunStatus.SUCCEEDED:
+        if updated and succeeded:
             project_id, sha = run.project_id, run.commit_sha
-            transaction.on_commit(lambda: _announce(project_id, sha, run.pk))
+            project_evidence_update(
+                project_id=project_id, commit_sha=sha, run_id=run.pk, actor=system_actor("worker")
+            )
+            transaction.on_commit(
+                lambda: check_results_changed.send(
+                    sender=CheckRun, project_id=project_id, commit_sha=sha
+                )
+            )
     return bool(updated)
 
 

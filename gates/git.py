@@ -40,6 +40,7 @@ from projects.repo_urls import (
     validate_repository_url,
 )
 
+from . import git_messages
 from .gitcli import HARDENING, GitError, GitLimits, git_env, kill_group, run_git
 from .observed import note_all_content, note_blob, note_blobs, note_listing
 
@@ -83,7 +84,9 @@ def _checked_pins(url: str) -> tuple[str, ...]:
     except ValidationError as exc:
         message = " ".join(exc.messages)
         if "does not resolve" in message:  # DNS trouble may pass
-            raise GitError("network", message, transient=True) from None
+            error = GitError("network", message, transient=True)
+            error.host = git_messages.host_of(url)
+            raise error from None
         raise GitError("url_refused", message) from None
 
 
@@ -160,8 +163,16 @@ class Mirror:
         """Fetch the head of ``branch`` (shallow, blobs under the cap); return its SHA."""
         _check_branch(branch)
         ref = f"refs/heads/{branch}"
-        self._fetch_refspec(f"+{ref}:{ref}")
+        self._fetch_refspec(f"+{ref}:{ref}", branch=branch)
         return self.resolve(ref)
+
+    def remote_branches(self) -> list[str]:
+        """The repository's branches, the default first (for error messages)."""
+        out = self._git(
+            ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*"],
+            extra_config=_checked_pins(self.url),
+        )
+        return git_messages.parse_ls_remote(out.decode("utf-8", "replace"))
 
     def fetch_commit(self, sha: str) -> None:
         """Fetch one commit by SHA (a pinned commit that is no longer the branch head)."""
@@ -169,7 +180,7 @@ class Mirror:
             raise GitError("bad_ref", f"{sha!r} is not a full commit SHA.")
         self._fetch_refspec(sha)
 
-    def _fetch_refspec(self, refspec: str) -> None:
+    def _fetch_refspec(self, refspec: str, *, branch: str | None = None) -> None:
         """One shallow, filtered, incremental fetch into the mirror.
 
         ``--depth=1`` brings only the tree of the wanted commit (checks read no
@@ -207,7 +218,13 @@ class Mirror:
             except GitError as exc:
                 if exc.kind == "too_large":
                     shutil.rmtree(self.path, ignore_errors=True)
-                raise
+                raise git_messages.explain(
+                    exc,
+                    url=self.url,
+                    branch=branch,
+                    branches=self.remote_branches,
+                    timeout_s=self.limits.timeout_s,
+                ) from None
             finally:
                 self._forget_promisor()
 

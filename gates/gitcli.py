@@ -19,6 +19,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .git_messages import classify
+
 
 class GitError(Exception):
     """A git operation failed; ``message`` is for the researcher, ``transient`` for retries."""
@@ -29,6 +31,7 @@ class GitError(Exception):
         self.message = message
         self.transient = transient
         self.detail = detail
+        self.host = ""  # the server it concerns, when known (``git_messages.explain``)
 
 
 @dataclass(frozen=True)
@@ -101,74 +104,9 @@ def git_env(home: str) -> dict[str, str]:
 
 
 def _classify(stderr: str) -> GitError:
-    """Turn git's stderr into an error a researcher can act on."""
-    text = stderr.lower()
-    detail = stderr.strip()[-2000:]
-    if "couldn't find remote ref" in text or "invalid refspec" in text:
-        return GitError(
-            "ref_not_found", "The branch does not exist in the repository.", detail=detail
-        )
-    if any(
-        s in text
-        for s in (
-            "authentication failed",
-            "could not read username",
-            "could not read password",
-            "terminal prompts disabled",
-            "permission denied (publickey",
-            "returned error: 401",
-            "returned error: 403",
-            "host key verification failed",
-        )
-    ):
-        return GitError(
-            "auth_required",
-            "The repository needs authentication; this server only reads public repositories "
-            "(or ask an administrator to configure access).",
-            detail=detail,
-        )
-    if any(
-        s in text
-        for s in (
-            "repository not found",
-            "no such repository",
-            "not exported",
-            "does not appear to be a git repository",
-            "returned error: 404",
-            "not found",
-            "no such file or directory",
-        )
-    ):
-        return GitError("not_found", "The repository was not found at that URL.", detail=detail)
-    if "returned error: 30" in text or "redirect" in text:
-        return GitError(
-            "redirect_refused",
-            "The server answered with a redirect; redirects are not followed. "
-            "Link the repository's final URL instead.",
-            detail=detail,
-        )
-    if any(
-        s in text
-        for s in (
-            "could not resolve host",
-            "connection refused",
-            "connection timed out",
-            "connection reset",
-            "early eof",
-            "rpc failed",
-            "returned error: 5",
-            "operation too slow",
-            "unable to access",
-            "the remote end hung up",
-        )
-    ):
-        return GitError(
-            "network",
-            "The repository server could not be reached; retrying.",
-            transient=True,
-            detail=detail,
-        )
-    return GitError("git_failed", "git could not read the repository.", detail=detail)
+    """Turn git's stderr into an error a researcher can act on (see ``gates.git_messages``)."""
+    kind, message, transient = classify(stderr)
+    return GitError(kind, message, transient=transient, detail=stderr.strip()[-2000:])
 
 
 def run_git(

@@ -16,7 +16,8 @@ from projects.actors import system_actor
 from projects.models import Project, ProjectStatus
 
 from .engine import TransientRunError, check_run_execute, check_run_give_up, check_runs_reap
-from .models import RunTrigger
+from .git_messages import gave_up_message
+from .models import CheckRun, RunTrigger
 from .runs import check_run_request
 
 RETRY_BASE_S = 5
@@ -34,9 +35,11 @@ def run_checks(self, run_id: int) -> str:
         outcome = check_run_execute(run_id)
     except TransientRunError as exc:
         if self.request.retries >= self.max_retries:
-            check_run_give_up(
-                run_id, f"{exc.error.message} Gave up after {self.max_retries + 1} tries."
+            started = CheckRun.objects.filter(pk=run_id).values_list("started_at", flat=True)
+            message = gave_up_message(
+                exc.error, tries=self.max_retries + 1, started_at=started.first()
             )
+            check_run_give_up(run_id, message)
             return "gave_up"
         raise self.retry(countdown=RETRY_BASE_S * 2**self.request.retries) from exc
     if outcome == "busy":  # another live worker holds it; look again after its heartbeat

@@ -5,7 +5,8 @@ default) and ``file://`` only under ``MLTRL_GIT_FILE_ROOT``. Refused: bare
 paths, scp-like ``host:path``, transport helpers (``ext::``), credentials in
 the URL, option-like values, control characters, and hosts any of whose
 addresses is loopback, private, link-local, multicast, reserved or unspecified
-unless the host is listed in ``MLTRL_GIT_ALLOWED_HOSTS``.
+unless the host (a name or an IP address, as the URL writes it) is listed in
+``MLTRL_GIT_ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
@@ -121,11 +122,26 @@ def validate_repository_url(url: str, *, resolve: bool = True) -> str:
     return url
 
 
+def host_key(host: str) -> str:
+    """A host as the allow-list compares it: lower-case name, or an IP address in
+    its canonical form (``[::1]``, ``0:0:0:0:0:0:0:1`` and ``::1`` are one entry)."""
+    host = host.strip().lower().removeprefix("[").removesuffix("]")
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        return host.rstrip(".")
+
+
 def validate_host(host: str, port: int) -> list[str]:
-    """Refuse hosts that resolve to internal addresses unless allow-listed."""
-    allowed_hosts = {h.lower() for h in settings.MLTRL_GIT_ALLOWED_HOSTS}
+    """Refuse hosts that resolve to internal addresses unless allow-listed.
+
+    ``MLTRL_GIT_ALLOWED_HOSTS`` holds host names and IP addresses, matched
+    against the host as the URL writes it: an address entry allows URLs that
+    name that address, a name entry URLs that name that host.
+    """
+    allowed_hosts = {host_key(h) for h in settings.MLTRL_GIT_ALLOWED_HOSTS}
     addresses = resolve_host(host, port)
-    if host.lower() in allowed_hosts:
+    if host_key(host) in allowed_hosts:
         return addresses
     for address in addresses:
         problem = _address_problem(address)

@@ -398,3 +398,73 @@ def child_pids() -> set[int]:
         if int(fields[1]) == me and fields[0] != "Z":
             found.add(int(entry))
     return found
+
+
+class CutProxy:
+    """A TCP proxy to ``upstream`` (host, port) that cuts every connection once
+    ``cut_after`` bytes in all have gone back to the client: a transfer broken
+    part-way, as a dropped connection or a crashed server leaves it."""
+
+    def __init__(self, upstream: tuple[str, int], cut_after: int, host: str = "127.0.0.1"):
+        self.upstream = upstream
+        self.cut_after = cut_after
+        self.host = host
+        self.port = 0
+        self.sent = 0
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def url(self, name: str, scheme: str = "http") -> str:
+        return f"{scheme}://{self.host}:{self.port}/{name}"
+
+    def _pipe(self, source: socket.socket, target: socket.socket, counted: bool) -> None:
+        with contextlib.suppress(OSError):
+            while not self._stop.is_set():
+                data = source.recv(65536)
+                if not data:
+                    break
+                if counted:
+                    with self._lock:
+                        room = self.cut_after - self.sent
+                        self.sent += len(data)
+                    if room <= len(data):
+                        target.sendall(data[: max(room, 0)])
+                        break
+                target.sendall(data)
+        for sock in (source, target):
+            # shutdown wakes the other direction's blocked recv at once (close would not).
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            upstream = socket.create_connection(self.upstream)
+            for args in ((client, upstream, False), (upstream, client, True)):
+                thread = threading.Thread(target=self._pipe, args=args, daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def __enter__(self) -> CutProxy:
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((self.host, 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        thread = threading.Thread(target=self._accept, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._listener.close()
+        for thread in self._threads:
+            thread.join(timeout=5)

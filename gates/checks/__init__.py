@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     dependencies,
     documents,
     ethics,
+    experiments,
     external,
     hygiene,
     interfaces,

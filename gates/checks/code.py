@@ -1,13 +1,10 @@
-"""Checks on the code and its tooling: experiments, tests, integration tests, CI, notebooks.
+"""Checks on the code and its tooling: tests, integration tests, CI, notebooks.
+
+Experiment records are in ``gates.checks.experiments``.
 
 Vendored folders (node_modules/, site-packages/, venv/, vendor/, third_party/)
 never count as the project's own tests or code.
 
-- experiment_records: ``[paths] experiments`` (a file or folder; when set only
-  it counts), else any of: config files under configs/ or config/
-  (yaml/yml/json/toml), experiments/ or experiment/ folders, mlruns/ (MLflow),
-  wandb/ (Weights & Biases), dvc.yaml / dvc.lock / *.dvc, params.yaml,
-  MLproject, Hydra conf/*.yaml.
 - tests_present: test files by name (test_*.py, *_test.py, tests.py;
   *.test|spec|cy.js/ts; *_test.go; *Test.java/kt; R test-*.R) and test
   functions in them (``def test...``, ``it('...'``/``test('...'``, ``func Test``,
@@ -18,9 +15,11 @@ never count as the project's own tests or code.
   or built with the Go ``integration`` tag; at least one test function.
 - ci_config: GitHub Actions, GitLab CI, Jenkins, CircleCI, Azure Pipelines,
   Travis, Bitbucket Pipelines, Buildkite, Drone, Woodpecker (non-empty files).
-- not_only_notebooks: fails when there are notebooks and no source file
-  outside them (.py .pyx .r .jl .scala .go .rs .ts .java .kt .c .cc .cpp .cu);
-  empty files, setup.py and noxfile.py do not count as code.
+- not_only_notebooks: passes when there is at least one source file outside
+  notebooks (``SOURCE_EXTENSIONS``); fails when all code is in notebooks, and
+  when there is no code at all (documents only are not evidence of code).
+  Empty files, setup.py, noxfile.py, conftest.py, files under docs/ or
+  _static/ (documentation builds) and .ipynb_checkpoints/ do not count.
 """
 
 from __future__ import annotations
@@ -31,72 +30,10 @@ from collections import Counter
 from .base import CheckContext, CheckOutput, failed, passed
 from .common import VENDORED, basename, capped, check, plural, suffix
 
-# --- experiment_records ---------------------------------------------------------------
 
-EXPERIMENT_KINDS: dict[str, re.Pattern[str]] = {
-    "config files": re.compile(r"(^|/)configs?/(.+/)?[^/]+\.(ya?ml|json|toml)$", re.I),
-    "experiment folders": re.compile(r"(^|/)experiments?/", re.I),
-    "MLflow runs": re.compile(r"(^|/)(mlruns/|mlproject$)", re.I),
-    "Weights & Biases runs": re.compile(r"(^|/)wandb/", re.I),
-    "DVC pipelines": re.compile(r"((^|/)dvc\.(ya?ml|lock)|\.dvc)$", re.I),
-    "parameter files": re.compile(r"(^|/)params\.ya?ml$", re.I),
-    "Hydra configs": re.compile(r"(^|/)conf/(.+/)?[^/]+\.ya?ml$", re.I),
-}
-
-
-def _own_files(ctx: CheckContext) -> list[str]:
+def own_files(ctx: CheckContext) -> list[str]:
+    """The repository's own regular files, vendored folders left out, sorted."""
     return sorted(p for p in ctx.files() if not VENDORED.search(p))
-
-
-@check("experiment_records", "Experiment records", level=1)
-def experiment_records(ctx: CheckContext) -> CheckOutput:
-    """Experiment configurations or tracked runs are committed."""
-    configured = ctx.config.path("experiments")
-    files = _own_files(ctx)
-    if configured:
-        prefix = configured.rstrip("/").lower()
-        hits = [p for p in files if p.lower() == prefix or p.lower().startswith(prefix + "/")]
-        if not hits:
-            return failed(
-                f".mltrl.toml [paths] names {configured} for experiments, but nothing is there.",
-                f"Commit your experiment configs or run records under {configured}, "
-                "or fix [paths] experiments in .mltrl.toml.",
-                configured=configured,
-            )
-        return passed(
-            f"{plural(len(hits), 'experiment record')} under {configured}.",
-            kinds=["configured"],
-            paths=capped(hits),
-            count=len(hits),
-        )
-    found: dict[str, list[str]] = {}
-    for path in files:
-        for kind, pattern in EXPERIMENT_KINDS.items():
-            if pattern.search(path):
-                found.setdefault(kind, []).append(path)
-                break
-    if not found:
-        return failed(
-            "No experiment configurations or tracked runs were found.",
-            "Commit the configuration of each experiment (e.g. configs/baseline.yaml or "
-            "params.yaml with dvc.yaml), or set [paths] experiments in .mltrl.toml.",
-            looked_for=[
-                "configs/*.yaml",
-                "experiments/",
-                "mlruns/",
-                "wandb/",
-                "dvc.yaml",
-                "params.yaml",
-                "conf/*.yaml",
-            ],
-        )
-    paths = [p for kind in found for p in found[kind]]
-    return passed(
-        f"Experiment records found: {', '.join(f'{len(v)} {k}' for k, v in found.items())}.",
-        kinds=list(found),
-        paths=capped(paths),
-        count=len(paths),
-    )
 
 
 # --- tests ----------------------------------------------------------------------------
@@ -129,7 +66,7 @@ def find_test_files(ctx: CheckContext) -> dict[str, str]:
 
     def build() -> dict[str, str]:
         out = {}
-        for path in _own_files(ctx):
+        for path in own_files(ctx):
             for language, pattern in TEST_FILES.items():
                 if pattern.search(path):
                     out[path] = language
@@ -285,15 +222,26 @@ SOURCE_EXTENSIONS = frozenset(
         ".go",
         ".rs",
         ".ts",
+        ".tsx",
+        ".js",
+        ".jsx",
         ".java",
         ".kt",
         ".c",
+        ".h",
         ".cc",
         ".cpp",
+        ".hpp",
         ".cu",
+        ".cuh",
+        ".m",
+        ".swift",
+        ".lua",
     ]
 )
-NOT_CODE = frozenset({"setup.py", "noxfile.py"})
+NOT_CODE = frozenset({"setup.py", "noxfile.py", "conftest.py"})
+# Documentation builds (Sphinx conf.py, theme scripts) are not the project's code.
+NOT_CODE_DIRS = re.compile(r"(^|/)(docs?|_static|site)/", re.I)
 
 
 @check("not_only_notebooks", "Code not only in notebooks", level=3)
@@ -306,7 +254,12 @@ def not_only_notebooks(ctx: CheckContext) -> CheckOutput:
         extension = suffix(path)
         if extension == ".ipynb":
             notebooks.append(path)
-        elif extension in SOURCE_EXTENSIONS and entry.size != 0 and basename(path) not in NOT_CODE:
+        elif (
+            extension in SOURCE_EXTENSIONS
+            and entry.size != 0
+            and basename(path) not in NOT_CODE
+            and not NOT_CODE_DIRS.search(path)
+        ):
             sources.append(path)
     evidence = {
         "notebooks": len(notebooks),
@@ -314,6 +267,13 @@ def not_only_notebooks(ctx: CheckContext) -> CheckOutput:
         "notebook_paths": capped(sorted(notebooks), 10),
         "source_paths": capped(sorted(sources), 10),
     }
+    if not notebooks and not sources:
+        return failed(
+            "The repository has no code: no source files and no notebooks.",
+            "Commit the project's code (e.g. a package under src/<project>/ with the data "
+            "loading, model and training), not only documents.",
+            **evidence,
+        )
     if notebooks and not sources:
         return failed(
             f"All code is in {plural(len(notebooks), 'notebook')}; there are no source files.",

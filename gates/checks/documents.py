@@ -5,8 +5,11 @@ Every document is found through ``locate``: the ``[paths]`` entry of
 compared case-insensitively.
 
 - readme_purpose: README at the root (README, README.md/.rst/.txt/.markdown)
-  with a Purpose/Goal/Motivation/Overview/About/Problem/Objective/Aim/Why
-  heading holding >= 5 words, or a first prose paragraph of >= 15 words.
+  with a Purpose/Goal/Motivation/Overview/About/Problem/Objective/Aim/Why/
+  Abstract/Introduction/Description/Summary/TL;DR heading holding >= 5 words,
+  or a first prose paragraph of >= 15 words. Looking for that paragraph skips
+  titles, blank lines, horizontal rules, images, badges, HTML blocks, tables,
+  code and lines made only of links (navigation such as '[Paper] | [Demo]').
 - research_requirements / product_requirements: numbered "shall" statements
   (``1. The model shall``, ``R1: ... shall``, ``REQ-3 ... shall``, also in
   list items, headings and table rows), at least ``min_shall_statements``,
@@ -36,36 +39,81 @@ from .common import (
 
 README_NAMES = ["README.md", "README.rst", "README.txt", "README", "README.markdown"]
 PURPOSE = re.compile(
-    r"\b(purpose|goals?|motivation|overview|about|problem|objectives?|aims?|why)\b", re.I
+    r"\b(purpose|goals?|motivation|overview|about|problem|objectives?|aims?|why|abstract"
+    r"|introduction|description|summary|tl;?dr)\b",
+    re.I,
 )
 MIN_PARAGRAPH_WORDS = 15
 MIN_SECTION_WORDS = 5
-NOT_PROSE = re.compile(r"^\s*(\[!\[|!\[|<|\||```|~~~)")
+# Lines that are never prose: code fences, tables, images, badges, HTML, horizontal rules.
+NOT_PROSE = re.compile(
+    r"^\s*(\[!\[|!\[|<|\||```|~~~|(?:[-*_][ \t]*){3,}$|\.\. (?:image|figure|raw|raw::html|\|)\S*)"
+)
+LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\([^)]*\)|<[^>]+>|https?://\S+")
+LINK_ONLY_LEFTOVER = re.compile(r"[\s|·•,;/\-\u2013\u2014\[\]()]*")
+
+
+def _navigation_only(line: str) -> bool:
+    """A line of links and separators only ('[Paper] | [Project page] | [Demo]')."""
+    if not LINK.search(line):
+        return False
+    # Link texts are names of pages, not prose: drop them with their URLs.
+    return LINK_ONLY_LEFTOVER.fullmatch(LINK.sub("", line)) is not None
+
+
+def _front_matter_end(lines: list[str]) -> int:
+    """Index of the first line after YAML front matter (Hugging Face cards), else 0."""
+    if lines and lines[0].strip() == "---":
+        for i in range(1, len(lines)):
+            if lines[i].strip() in ("---", "..."):
+                return i + 1
+    return 0
 
 
 def first_paragraph(text: str) -> tuple[int, int]:
-    """(line, word count) of the first prose paragraph, skipping titles, badges and code."""
+    """(line, word count) of the first prose paragraph.
+
+    Titles, badges, images, HTML blocks (up to their blank line), horizontal
+    rules, tables, link-only navigation lines, code and blank lines are skipped;
+    the first block of other lines is the paragraph.
+    """
     doc = outline(text)
     heading_lines = set()
     for h in doc.headings:
         heading_lines.add(h.line - 1)
         if h.start == h.line + 1:  # underlined title: the underline too
             heading_lines.add(h.line)
-    in_fence = False
+    in_fence = in_html = False
     block: list[str] = []
     first = 0
-    for i, line in enumerate(doc.lines):
+    start = _front_matter_end(doc.lines)
+    for i, line in enumerate(doc.lines[start:], start):
+        stripped = line.strip()
         if i not in heading_lines and line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
+            if block:
+                break
             continue
-        prose = not in_fence and i not in heading_lines and not NOT_PROSE.match(line)
-        if prose and line.strip():
-            if not block:
-                first = i + 1
-            block.append(line)
-        elif block:
-            break
-    return first, len(WORD.findall(" ".join(block)))
+        if in_html and stripped:  # an HTML block runs to the next blank line
+            continue
+        in_html = False
+        skip = (
+            in_fence
+            or i in heading_lines
+            or not stripped
+            or NOT_PROSE.match(line)
+            or _navigation_only(line)
+        )
+        if skip:
+            if stripped.startswith("<") and not block:
+                in_html = True
+            if block:
+                break
+            continue
+        if not block:
+            first = i + 1
+        block.append(line)
+    return first, len(WORD.findall(LINK.sub(r"\1", " ".join(block))))
 
 
 @check("readme_purpose", "README with purpose", level=0)

@@ -15,7 +15,11 @@ Accepted answer formats, mixed freely inside the section:
    of a paragraph - holds ``? `` followed by its answer ("Is X minimised? Yes,
    we ..."). Its answer is the text after the
    ``?`` on the same line plus the lines up to the next question or heading,
-   with an ``A:``/``Answer:`` prefix dropped. An answer that is empty or only
+   with an ``A:``/``Answer:`` prefix dropped. An answer stops at the next
+   heading, question, horizontal rule (section break) or footnote; footnotes
+   (``[^1]: ...``, ``¹ ...``, ``<sup>``), link references, HTML comments and
+   template notes (``> **Note:** ...``, ``_Hint: ..._``, ``> [!TIP]``, to the
+   end of their paragraph) are never answers. An answer that is empty or only
    TODO / TBD / ``...`` / ``?`` / ``-`` leaves the question unanswered.
    "N/A" with a reason is an answer.
 
@@ -48,6 +52,18 @@ A_PREFIX = re.compile(
     r"^\s*(?:[-*+>]\s+)?(?:\*\*|__)?\s*(?:a\d*|answer)\s*[:.)]\s*(?:\*\*|__)?", re.I
 )
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+# Lines that end an answer and are never one: horizontal rules (section breaks),
+# footnote and link-reference definitions, superscript or <sub>/<sup> footnotes.
+BREAK = re.compile(r"^ {0,3}(?:[-*_][ \t]*){3,}$")
+FOOTNOTE = re.compile(
+    r"^\s*(?:\[\^?[^\]]+\]:|[\u00b9\u00b2\u00b3\u2070-\u2079]|<su[bp]>|\^\d|footnotes?\s*:)", re.I
+)
+# Template notes are not answers: "> **Note:** ...", "_Note: delete this_", "> [!TIP]".
+NOTE = re.compile(
+    r"^\s*(?:>\s*)*(?:[*_]{1,2})?\s*(?:\[!\w+\]|(?:notes?|template|hint|tip|guidance|"
+    r"instructions?|example)\b\s*(?:[*_]{1,2})?\s*[:.\-\u2013\u2014])",
+    re.I,
+)
 NON_ANSWERS = {"", "todo", "tbd", "tba", "...", "…", "?", "-", "—", "xxx", "fixme"}
 
 
@@ -71,12 +87,19 @@ def _answered(text: str) -> bool:
 
 
 def review_section(doc: Outline, section: Heading) -> tuple[list[int], list[int]]:
-    """Line numbers (1-based) of the answered and unanswered questions of a section."""
+    """Line numbers (1-based) of the answered and unanswered questions of a section.
+
+    A question's answer runs to the next heading, question, horizontal rule or
+    footnote; footnotes, link references, HTML comments and template notes
+    (with the rest of their paragraph) are never part of an answer.
+    """
     titles = {h.line - 1 for h in doc.headings}
     underlines = {h.line for h in doc.headings if h.start == h.line + 1}
     answered: list[int] = []
     unanswered: list[int] = []
     pending: tuple[int, list[str]] | None = None  # an open question: (line, answer parts)
+    skipping = False  # inside a note's paragraph, or after a footnote until the next question
+    in_comment = False
 
     def settle() -> None:
         if pending is not None:
@@ -87,15 +110,31 @@ def review_section(doc: Outline, section: Heading) -> tuple[list[int], list[int]
         line = doc.lines[i]
         if i in underlines:
             continue
+        if in_comment or line.lstrip().startswith("<!--"):
+            in_comment = "-->" not in line
+            continue
+        if BREAK.match(line) or FOOTNOTE.match(line):
+            settle()
+            pending, skipping = None, True
+            continue
         task = TASK.match(line)
         fresh = i == section.start or not doc.lines[i - 1].strip()
         is_question, tail = (False, "") if task else _is_question(line, fresh)
         if task or is_question or i in titles:
             settle()
+            skipping = False
             pending = (i + 1, [tail]) if is_question else None
             if task:
                 (answered if task.group(1) in "xX" else unanswered).append(i + 1)
-        elif pending is not None and line.strip():
+            continue
+        if NOTE.match(line):
+            skipping = True  # the note runs to the end of its paragraph
+            continue
+        if not line.strip():
+            # A note ends with its paragraph; after a footnote nothing answers any more.
+            skipping = skipping and pending is None
+            continue
+        if pending is not None and not skipping:
             pending[1].append(line)
     settle()
     return answered, unanswered

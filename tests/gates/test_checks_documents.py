@@ -223,7 +223,7 @@ def test_datasheet_pass(run_check):
     out = run_check("datasheet", {"DATASHEET.md": doc(*DATASHEET_ALL)})
     assert out.outcome == PASS
     assert out.evidence["missing"] == []
-    assert out.evidence["sections"]["Uses"] == {"heading": "Uses", "line": 19}
+    assert out.evidence["sections"]["Uses"] == {"heading": "Uses", "line": 19, "alias": "uses"}
 
 
 def test_datasheet_warns_with_two_missing(run_check):
@@ -274,7 +274,11 @@ def test_model_card_restructuredtext(run_check):
     )
     out = run_check("model_card", {"docs/model_card.rst": text})
     assert out.outcome == PASS, out.message
-    assert out.evidence["sections"]["Limitations"] == {"heading": "Limitations", "line": 20}
+    assert out.evidence["sections"]["Limitations"] == {
+        "heading": "Limitations",
+        "line": 20,
+        "alias": "limitations",
+    }
 
 
 def test_model_card_fail_lists_missing(run_check):

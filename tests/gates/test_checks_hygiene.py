@@ -343,11 +343,12 @@ def test_no_secrets_ignores_placeholders_docs_and_binaries(run_check):
     assert out.evidence["count"] == 0
 
 
-def test_no_secrets_skips_files_over_one_megabyte(run_check):
+def test_no_secrets_scans_files_over_one_megabyte(run_check):
     big = "x" * 1_000_100 + f'\npassword = "{GH}"\n'
     out = run_check("no_secrets", {"dump.sql": big})
-    assert out.outcome == PASS
-    assert out.evidence["files_scanned"] == 0
+    assert out.outcome == FAIL
+    assert out.evidence["files_scanned"] == 1
+    assert out.evidence["findings"][0]["line"] == 2
 
 
 def test_no_secrets_caps_findings(run_check):

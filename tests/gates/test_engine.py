@@ -10,6 +10,7 @@ the registered catalog (``repository_checks()``) at test time.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 from datetime import timedelta
@@ -317,7 +318,14 @@ def test_task_retries_transient_errors_with_backoff_then_gives_up(org, root):
         celery_app.conf.task_eager_propagates = previous
     run.refresh_from_db()
     assert (run.status, run.attempts) == ("failed", 1 + 4)
-    assert run.message.endswith("Gave up after 4 tries.")
+    host = url.split("/")[2]
+    assert re.fullmatch(
+        rf"The repository server {host} could not be reached: it refused the connection or "
+        rf"did not answer\. Gave up after 4 tries over \d+ s\. Check that {host} is up and "
+        r"reachable from this server, then re-run the checks\.",
+        run.message,
+    ), run.message
+    assert "retrying" not in run.message
     assert run.finished_at is not None
     assert run_checks.apply(args=[run.pk]).get() == "skipped"
 
