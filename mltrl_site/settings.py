@@ -12,7 +12,15 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import database_from_url, env_bool, env_int, env_list, env_secret, env_str
+from .env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    parse_keyring,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MLTRL_VAR_DIR", str(BASE_DIR / "var")))
@@ -238,6 +246,38 @@ MLTRL_RUN_HEARTBEAT_TIMEOUT_S = env_int("MLTRL_RUN_HEARTBEAT_TIMEOUT_S", 60, min
 MLTRL_RUN_MAX_ATTEMPTS = env_int("MLTRL_RUN_MAX_ATTEMPTS", 6, minimum=1)
 MLTRL_RUN_FLUSH_S = env_int("MLTRL_RUN_FLUSH_S", 1, minimum=0)  # results/progress write cadence
 MLTRL_MONITOR_FROM_LEVEL = env_int("MLTRL_MONITOR_FROM_LEVEL", 7, minimum=0)
+
+# --- audit chain: key, rotation, anchors (docs/deployment.md "The audit record") ----
+# Events are HMAC-SHA256 chained with a key the database never holds, so whoever
+# can rewrite the tables cannot recompute valid hashes. Each event records the id
+# of the key that signed it; earlier keys stay listed (id:key pairs) to verify
+# the events they signed.
+MLTRL_AUDIT_KEY = env_secret("MLTRL_AUDIT_KEY")
+if MLTRL_AUDIT_KEY is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "MLTRL_AUDIT_KEY (or MLTRL_AUDIT_KEY_FILE) is required when DEBUG=0."
+        )
+    MLTRL_AUDIT_KEY = "dev-only-audit-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+if not DEBUG and len(MLTRL_AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("MLTRL_AUDIT_KEY must be at least 32 characters long.")
+MLTRL_AUDIT_KEY_ID = env_str("MLTRL_AUDIT_KEY_ID", "k1")
+if ":" in MLTRL_AUDIT_KEY_ID or len(MLTRL_AUDIT_KEY_ID) > 16:
+    raise ImproperlyConfigured("MLTRL_AUDIT_KEY_ID must be at most 16 characters, without ':'.")
+MLTRL_AUDIT_KEYS_OLD = parse_keyring("MLTRL_AUDIT_KEYS_OLD", env_secret("MLTRL_AUDIT_KEYS_OLD", ""))
+if MLTRL_AUDIT_KEY_ID in MLTRL_AUDIT_KEYS_OLD:
+    raise ImproperlyConfigured(
+        f"MLTRL_AUDIT_KEYS_OLD lists the current key id {MLTRL_AUDIT_KEY_ID!r}; "
+        "give the new key a new id."
+    )
+# Chain heads are appended to this file by beat, outside the database.
+MLTRL_AUDIT_ANCHOR_FILE = env_str("MLTRL_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.jsonl"))
+MLTRL_AUDIT_ANCHOR_INTERVAL_S = env_int("MLTRL_AUDIT_ANCHOR_INTERVAL_S", 600, minimum=10)
+CELERY_BEAT_SCHEDULE["audit-anchor"] = {
+    "task": "projects.audit_anchor",
+    "schedule": float(MLTRL_AUDIT_ANCHOR_INTERVAL_S),
+}
+# --- end of the audit block ---------------------------------------------------------
 
 LOGGING = {
     "version": 1,

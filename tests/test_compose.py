@@ -132,6 +132,18 @@ def test_web_runs_gunicorn_on_8000():
     assert '"8000:8000"' in web
 
 
+def test_gunicorn_trusts_forwarded_headers_only_from_the_configured_proxy():
+    web = service("web")
+    flags = re.findall(r"--forwarded-allow-ips=(\S+)", web)
+    assert flags == [
+        "${FORWARDED_ALLOW_IPS:?set FORWARDED_ALLOW_IPS in .env to your proxy's address}"
+    ]
+    assert "*" not in flags[0]
+    deployment = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert "`FORWARDED_ALLOW_IPS`" in deployment
+    assert "--forwarded-allow-ips" in deployment
+
+
 def test_worker_is_scalable():
     worker = service("worker")
     command = re.search(r"command: \[(.*)\]", worker).group(1)

@@ -1,4 +1,8 @@
-"""``manage.py verify_audit``: walk every audit chain and report the first broken link."""
+"""``manage.py verify_audit``: verify every audit chain, completeness and the anchors.
+
+Exit status is non-zero when anything is broken or missing; one ``BROKEN`` line
+per problem goes to stderr (docs/deployment.md explains each).
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -6,7 +10,10 @@ from projects.audit import audit_verify_all
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of every project's audit log (and the org chain)."
+    help = (
+        "Verify the keyed hash chain of every project's audit log and the org chain, "
+        "that no chain is missing, and that the anchors written outside the database agree."
+    )
 
     def handle(self, *args, **options) -> None:
         checked, breaks = audit_verify_all()
@@ -14,5 +21,6 @@ class Command(BaseCommand):
             where = f"event id {found.event_id}" if found.event_id else "no event"
             self.stderr.write(f"BROKEN {found.chain} at #{found.seq} ({where}): {found.problem}")
         if breaks:
-            raise CommandError(f"{len(breaks)} of {checked} audit chains are broken.")
+            broken = len({found.chain for found in breaks})
+            raise CommandError(f"{broken} of {checked} audit chains are broken.")
         self.stdout.write(self.style.SUCCESS(f"{checked} audit chains verified, all intact."))
