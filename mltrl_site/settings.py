@@ -258,7 +258,7 @@ if MLTRL_AUDIT_KEY is None:
         raise ImproperlyConfigured(
             "MLTRL_AUDIT_KEY (or MLTRL_AUDIT_KEY_FILE) is required when DEBUG=0."
         )
-    MLTRL_AUDIT_KEY = "dev-only-audit-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+    MLTRL_AUDIT_KEY = "dev-only-audit-key-do-not-use-in-production-0123456789abcdef"
 if not DEBUG and len(MLTRL_AUDIT_KEY) < 32:
     raise ImproperlyConfigured("MLTRL_AUDIT_KEY must be at least 32 characters long.")
 MLTRL_AUDIT_KEY_ID = env_str("MLTRL_AUDIT_KEY_ID", "k1")

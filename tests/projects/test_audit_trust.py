@@ -33,7 +33,7 @@ def rewrite(event: AuditEvent, *, payload: dict, prev_hash: str, key_id: str, di
     """Overwrite one event behind the ORM's back (trigger lifted on PostgreSQL)."""
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
     tamper(
-        f"UPDATE projects_auditevent SET payload = %s{cast}, prev_hash = %s, key_id = %s, "
+        f"UPDATE projects_auditevent SET payload = %s{cast}, prev_hash = %s, key_id = %s, "  # noqa: S608
         "hash = %s WHERE id = %s",
         [json.dumps(payload), prev_hash, key_id, digest, event.pk],
     )
