@@ -277,6 +277,9 @@ CELERY_BEAT_SCHEDULE["audit-anchor"] = {
     "task": "projects.audit_anchor",
     "schedule": float(MLTRL_AUDIT_ANCHOR_INTERVAL_S),
 }
+# The least-privilege role web and worker connect as (``manage.py db_roles --apply``,
+# run by the migrate step as the owning role, creates and grants it).
+MLTRL_APP_DATABASE_URL = env_secret("MLTRL_APP_DATABASE_URL")
 # --- end of the audit block ---------------------------------------------------------
 
 LOGGING = {
