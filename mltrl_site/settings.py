@@ -8,6 +8,7 @@ and Celery's filesystem transport. Production sets ``DEBUG=0``, ``SECRET_KEY``
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -281,6 +282,40 @@ CELERY_BEAT_SCHEDULE["audit-anchor"] = {
 # run by the migrate step as the owning role, creates and grants it).
 MLTRL_APP_DATABASE_URL = env_secret("MLTRL_APP_DATABASE_URL")
 # --- end of the audit block ---------------------------------------------------------
+
+# --- web edge: login throttle (django-axes) and Content-Security-Policy -----------
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += [
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes requires
+]
+AUTHENTICATION_BACKENDS = ["mltrl_site.security.LoginThrottleBackend", *AUTHENTICATION_BACKENDS]
+# Failed logins are counted per account and, separately, per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("MLTRL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MLTRL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mltrl_site.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "mltrl_site.security.client_ip"
+AXES_VERBOSE = False
+# Proxies whose X-Forwarded-For names the client (addresses or networks).
+MLTRL_TRUSTED_PROXIES = env_list("MLTRL_TRUSTED_PROXIES", [])
+# No inline script or style anywhere: pages load their JS and CSS from static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# --- end of the web edge block ------------------------------------------------------
 
 LOGGING = {
     "version": 1,

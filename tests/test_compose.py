@@ -170,7 +170,9 @@ def test_gunicorn_trusts_forwarded_headers_only_from_the_configured_proxy():
     web = service("web")
     flags = re.findall(r'"--forwarded-allow-ips=([^"\n]+)"', web)
     assert flags == ["${FORWARDED_ALLOW_IPS:?set FORWARDED_ALLOW_IPS in .env to the proxy address}"]
-    assert "*" not in web
+    assert "--forwarded-allow-ips=*" not in web
+    # The login throttle trusts X-Forwarded-For from the same proxy, and only from it.
+    assert APP_ENV["MLTRL_TRUSTED_PROXIES"] == flags[0]
     deployment = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
     assert "`FORWARDED_ALLOW_IPS`" in deployment
     assert "--forwarded-allow-ips" in deployment
@@ -225,6 +227,7 @@ def _compose_env(secret_file: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "mltrl.example.com",
         "POSTGRES_PASSWORD": "pw",
         "MLTRL_APP_DB_PASSWORD": "app-pw",
+        "FORWARDED_ALLOW_IPS": "172.18.0.1",
         "CSRF_TRUSTED_ORIGINS": "https://mltrl.example.com",
     }
 
