@@ -27,8 +27,8 @@ AUDIT_TABLES = ("projects_auditevent", "projects_auditchain")
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def role_sql(*, role: str, database: str, password_sql: str | None) -> list[str]:
-    """The statements, in order; ``password_sql`` is a SQL literal or psql variable."""
+def role_sql(*, role: str, database: str, password_expr: str | None) -> list[str]:
+    """The statements, in order; ``password_expr`` is a SQL literal or psql variable."""
     if not ROLE_NAME.match(role):
         raise CommandError(f"{role!r} is not a plain role name (a-z, 0-9, _).")
     db = '"' + database.replace('"', '""') + '"'
@@ -43,8 +43,8 @@ def role_sql(*, role: str, database: str, password_sql: str | None) -> list[str]
         "END IF; END $$",
         f"ALTER ROLE {role} LOGIN",
     ]
-    if password_sql is not None:
-        statements.append(f"ALTER ROLE {role} PASSWORD {password_sql}")
+    if password_expr is not None:
+        statements.append(f"ALTER ROLE {role} PASSWORD {password_expr}")
     statements += [
         f"GRANT CONNECT ON DATABASE {db} TO {role}",
         f"GRANT USAGE ON SCHEMA public TO {role}",
@@ -83,7 +83,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"-- Run as the owning role: psql -v app_password=... -d {database} -f <this>\n"
             )
-            for statement in role_sql(role=role, database=database, password_sql=":'app_password'"):
+            psql_variable = ":'app_password'"
+            for statement in role_sql(role=role, database=database, password_expr=psql_variable):
                 self.stdout.write(statement + ";")
             return
         if connection.vendor != "postgresql":
@@ -91,7 +92,7 @@ class Command(BaseCommand):
         password = app["PASSWORD"] if app else ""
         with transaction.atomic(), connection.cursor() as cursor:
             for statement in role_sql(
-                role=role, database=database, password_sql="%s" if password else None
+                role=role, database=database, password_expr="%s" if password else None
             ):
                 params = [password] if statement.endswith("PASSWORD %s") else None
                 cursor.execute(statement, params)
