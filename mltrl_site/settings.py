@@ -2,8 +2,9 @@
 
 With nothing set, the project runs on one machine: DEBUG on, SQLite in ``var/``
 and Celery's filesystem transport. Production sets ``DEBUG=0``, ``SECRET_KEY``
-(or ``SECRET_KEY_FILE``), ``ALLOWED_HOSTS``, ``DATABASE_URL`` and
-``CELERY_BROKER_URL``; with ``DEBUG=0`` and no secret key, start-up fails.
+(or ``SECRET_KEY_FILE``), ``MLTRL_AUDIT_KEY`` (or ``MLTRL_AUDIT_KEY_FILE``),
+``ALLOWED_HOSTS``, ``DATABASE_URL`` and ``CELERY_BROKER_URL``; with ``DEBUG=0``
+and no secret key or audit key, start-up fails.
 """
 
 from __future__ import annotations
