@@ -275,6 +275,10 @@ if MLTRL_AUDIT_KEY_ID in MLTRL_AUDIT_KEYS_OLD:
 # Chain heads are appended to this file by beat, outside the database.
 MLTRL_AUDIT_ANCHOR_FILE = env_str("MLTRL_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.jsonl"))
 MLTRL_AUDIT_ANCHOR_INTERVAL_S = env_int("MLTRL_AUDIT_ANCHOR_INTERVAL_S", 600, minimum=10)
+# ... and, when set, POSTed to this receiver as a signed webhook.
+MLTRL_AUDIT_ANCHOR_URL = env_str("MLTRL_AUDIT_ANCHOR_URL")
+MLTRL_AUDIT_ANCHOR_ALLOWED_HOSTS = env_list("MLTRL_AUDIT_ANCHOR_ALLOWED_HOSTS", [])
+MLTRL_AUDIT_ANCHOR_TIMEOUT_S = env_int("MLTRL_AUDIT_ANCHOR_TIMEOUT_S", 10, minimum=1)
 CELERY_BEAT_SCHEDULE["audit-anchor"] = {
     "task": "projects.audit_anchor",
     "schedule": float(MLTRL_AUDIT_ANCHOR_INTERVAL_S),

@@ -29,6 +29,11 @@ def _canonical(record: dict) -> bytes:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
+def anchor_line(record: dict) -> bytes:
+    """The record as written: one line of JSON (also the webhook's body)."""
+    return (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode("ascii")
+
+
 def audit_anchor_write(path: str | None = None) -> dict:
     """Append the current chain heads to the anchor file; return the record written."""
     from .audit import audit_mac
@@ -48,7 +53,7 @@ def audit_anchor_write(path: str | None = None) -> dict:
         "chains": heads,
     }
     record["mac"] = audit_mac(_canonical(record), key_id=record["key"])
-    line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
+    line = anchor_line(record).decode("ascii")
     target.parent.mkdir(parents=True, exist_ok=True)
     # O_APPEND: each write lands at the end, whatever else has the file open.
     fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
@@ -86,12 +91,18 @@ def _read_anchors(path: Path) -> tuple[list[dict], list[tuple[int, str]]]:
     return records, problems
 
 
-def anchor_breaks(path: str | None = None) -> list:
-    """Compare the anchor file with the chains; one ``ChainBreak`` per disagreement."""
+def anchor_breaks(path: str | None = None, *, required: bool = False) -> list:
+    """Compare an anchor file with the chains; one ``ChainBreak`` per disagreement.
+
+    The configured file may not exist yet (no beat tick so far); a file named
+    explicitly (``required``) must.
+    """
     from .audit_verify import ChainBreak
 
     target = Path(path or settings.MLTRL_AUDIT_ANCHOR_FILE)
     if not target.exists():
+        if required:
+            return [ChainBreak(ANCHOR_CHAIN, 0, None, f"the anchor file {target} does not exist")]
         return []
     records, problems = _read_anchors(target)
     breaks = [ChainBreak(ANCHOR_CHAIN, number, None, problem) for number, problem in problems]

@@ -108,11 +108,14 @@ def expected_chains() -> set[str]:
     return keys
 
 
-def audit_verify_all(*, anchors: bool = True) -> tuple[int, list[ChainBreak]]:
+def audit_verify_all(
+    *, anchors: bool = True, anchor_files: list[str] | None = None
+) -> tuple[int, list[ChainBreak]]:
     """Verify every chain, completeness and (by default) the anchors.
 
-    Returns (chains checked, breaks found); at most one break per chain from the
-    walk, plus one per anchor disagreement.
+    ``anchor_files`` adds anchor files kept elsewhere (a webhook receiver's) to
+    ``MLTRL_AUDIT_ANCHOR_FILE``. Returns (chains checked, breaks found); at most
+    one break per chain from the walk, plus one per anchor disagreement.
     """
     from .audit_anchor import anchor_breaks
 
@@ -122,4 +125,6 @@ def audit_verify_all(*, anchors: bool = True) -> tuple[int, list[ChainBreak]]:
     breaks = [b for key in sorted(keys) if (b := audit_verify_chain(key)) is not None]
     if anchors:
         breaks += anchor_breaks()
+        for path in anchor_files or []:
+            breaks += anchor_breaks(path, required=True)
     return len(keys), breaks

@@ -188,9 +188,14 @@ def validate_repository_url(url: str, *, resolve: bool = True) -> str:
     return url
 
 
-def validate_host(host: str, port: int) -> list[str]:
-    """Refuse hosts that resolve to internal addresses unless allow-listed."""
-    allowed_hosts = {h.lower() for h in settings.MLTRL_GIT_ALLOWED_HOSTS}
+def validate_host(host: str, port: int, *, allowed: list[str] | None = None) -> list[str]:
+    """Refuse hosts that resolve to internal addresses unless allow-listed.
+
+    ``allowed`` defaults to ``MLTRL_GIT_ALLOWED_HOSTS``; the audit anchor webhook
+    passes its own list.
+    """
+    listed = settings.MLTRL_GIT_ALLOWED_HOSTS if allowed is None else allowed
+    allowed_hosts = {h.lower() for h in listed}
     addresses = resolve_host(host, port)
     if host.lower() in allowed_hosts:
         return addresses

@@ -4,7 +4,7 @@ Exit status is non-zero when anything is broken or missing; one ``BROKEN`` line
 per problem goes to stderr (docs/deployment.md explains each).
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from projects.audit import audit_verify_all
 
@@ -15,8 +15,16 @@ class Command(BaseCommand):
         "that no chain is missing, and that the anchors written outside the database agree."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--anchor-file",
+            action="append",
+            default=[],
+            help="another anchor file to compare (e.g. what the webhook receiver kept); repeatable",
+        )
+
     def handle(self, *args, **options) -> None:
-        checked, breaks = audit_verify_all()
+        checked, breaks = audit_verify_all(anchor_files=options["anchor_file"])
         for found in breaks:
             where = f"event id {found.event_id}" if found.event_id else "no event"
             self.stderr.write(f"BROKEN {found.chain} at #{found.seq} ({where}): {found.problem}")
