@@ -89,6 +89,7 @@ REFUSED = [
     ("DROP TRIGGER projects_auditevent_append_only ON projects_auditevent", "must be owner"),
     ("SET session_replication_role = replica", "permission denied to set parameter"),
     ("CREATE TABLE scratch (id int)", "permission denied for schema public"),
+    ("DELETE FROM django_migrations", "permission denied for table django_migrations"),
 ]
 
 

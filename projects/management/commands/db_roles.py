@@ -57,6 +57,8 @@ def role_sql(*, role: str, database: str, password_expr: str | None) -> list[str
             f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} FROM {role}"
         )
     statements.append(f"GRANT UPDATE (last_seq, last_hash) ON projects_auditchain TO {role}")
+    # Only migrate (the owner) records migrations; the app role just reads them.
+    statements.append(f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {role}")
     return statements
 
 
