@@ -23,14 +23,15 @@ RUN pip install . && rm -rf build *.egg-info
 COPY . .
 
 # Static files are collected at build time with the production storage (DEBUG=0
-# selects whitenoise's compressed manifest storage); the key is for this step only.
+# selects whitenoise's compressed manifest storage); the keys are for this step only.
 RUN DEBUG=0 SECRET_KEY=collectstatic-at-build-time-only MLTRL_VAR_DIR=/tmp/build-var \
+        MLTRL_AUDIT_KEY=collectstatic-at-build-time-only-not-a-key \
         python manage.py collectstatic --no-input \
     && rm -rf /tmp/build-var \
-    && mkdir -p /var/lib/mltrl/git-mirrors /var/lib/mltrl-beat \
-    && chown -R mltrl:mltrl /var/lib/mltrl /var/lib/mltrl-beat
+    && mkdir -p /var/lib/mltrl/git-mirrors /var/lib/mltrl-beat /var/lib/mltrl-anchors \
+    && chown -R mltrl:mltrl /var/lib/mltrl /var/lib/mltrl-beat /var/lib/mltrl-anchors
 
-# Production by default: start-up fails without SECRET_KEY or SECRET_KEY_FILE.
+# Production by default: start-up fails without SECRET_KEY and MLTRL_AUDIT_KEY (or *_FILE).
 ENV DEBUG=0 \
     MLTRL_VAR_DIR=/var/lib/mltrl
 

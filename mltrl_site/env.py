@@ -77,6 +77,22 @@ def env_secret(name: str, default: str | None = None) -> str | None:
     return direct if direct is not None else default
 
 
+def parse_keyring(name: str, raw: str | None) -> dict[str, str]:
+    """Parse ``id:key,id:key`` (old audit keys) into ``{id: key}``; refuse malformed pairs."""
+    ring: dict[str, str] = {}
+    for pair in (raw or "").replace("\n", ",").split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key_id, sep, key = pair.partition(":")
+        if not sep or not key_id.strip() or not key.strip():
+            raise ImproperlyConfigured(f"{name} holds {pair[:8]!r}...; use id:key pairs.")
+        if key_id.strip() in ring:
+            raise ImproperlyConfigured(f"{name} lists the key id {key_id.strip()!r} twice.")
+        ring[key_id.strip()] = key.strip()
+    return ring
+
+
 def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
     """Turn ``postgres://user:pw@host:port/db?opt=v`` or ``sqlite:///path`` into DATABASES."""
     parts = urlsplit(url)

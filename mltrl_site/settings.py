@@ -2,17 +2,27 @@
 
 With nothing set, the project runs on one machine: DEBUG on, SQLite in ``var/``
 and Celery's filesystem transport. Production sets ``DEBUG=0``, ``SECRET_KEY``
-(or ``SECRET_KEY_FILE``), ``ALLOWED_HOSTS``, ``DATABASE_URL`` and
-``CELERY_BROKER_URL``; with ``DEBUG=0`` and no secret key, start-up fails.
+(or ``SECRET_KEY_FILE``), ``MLTRL_AUDIT_KEY`` (or ``MLTRL_AUDIT_KEY_FILE``),
+``ALLOWED_HOSTS``, ``DATABASE_URL`` and ``CELERY_BROKER_URL``; with ``DEBUG=0``
+and no secret key or audit key, start-up fails.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import database_from_url, env_bool, env_int, env_list, env_secret, env_str
+from .env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    parse_keyring,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MLTRL_VAR_DIR", str(BASE_DIR / "var")))
@@ -239,6 +249,79 @@ MLTRL_RUN_MAX_ATTEMPTS = env_int("MLTRL_RUN_MAX_ATTEMPTS", 6, minimum=1)
 MLTRL_RUN_FLUSH_S = env_int("MLTRL_RUN_FLUSH_S", 1, minimum=0)  # results/progress write cadence
 MLTRL_MONITOR_FROM_LEVEL = env_int("MLTRL_MONITOR_FROM_LEVEL", 7, minimum=0)
 
+# --- audit chain: key, rotation, anchors (docs/deployment.md "The audit record") ----
+# Events are HMAC-SHA256 chained with a key the database never holds, so whoever
+# can rewrite the tables cannot recompute valid hashes. Each event records the id
+# of the key that signed it; earlier keys stay listed (id:key pairs) to verify
+# the events they signed.
+MLTRL_AUDIT_KEY = env_secret("MLTRL_AUDIT_KEY")
+if MLTRL_AUDIT_KEY is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "MLTRL_AUDIT_KEY (or MLTRL_AUDIT_KEY_FILE) is required when DEBUG=0."
+        )
+    MLTRL_AUDIT_KEY = "dev-only-audit-key-do-not-use-in-production-0123456789abcdef"
+if not DEBUG and len(MLTRL_AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("MLTRL_AUDIT_KEY must be at least 32 characters long.")
+MLTRL_AUDIT_KEY_ID = env_str("MLTRL_AUDIT_KEY_ID", "k1")
+if ":" in MLTRL_AUDIT_KEY_ID or len(MLTRL_AUDIT_KEY_ID) > 16:
+    raise ImproperlyConfigured("MLTRL_AUDIT_KEY_ID must be at most 16 characters, without ':'.")
+MLTRL_AUDIT_KEYS_OLD = parse_keyring("MLTRL_AUDIT_KEYS_OLD", env_secret("MLTRL_AUDIT_KEYS_OLD", ""))
+if MLTRL_AUDIT_KEY_ID in MLTRL_AUDIT_KEYS_OLD:
+    raise ImproperlyConfigured(
+        f"MLTRL_AUDIT_KEYS_OLD lists the current key id {MLTRL_AUDIT_KEY_ID!r}; "
+        "give the new key a new id."
+    )
+# Chain heads are appended to this file by beat, outside the database.
+MLTRL_AUDIT_ANCHOR_FILE = env_str("MLTRL_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.jsonl"))
+MLTRL_AUDIT_ANCHOR_INTERVAL_S = env_int("MLTRL_AUDIT_ANCHOR_INTERVAL_S", 600, minimum=10)
+# ... and, when set, POSTed to this receiver as a signed webhook.
+MLTRL_AUDIT_ANCHOR_URL = env_str("MLTRL_AUDIT_ANCHOR_URL")
+MLTRL_AUDIT_ANCHOR_ALLOWED_HOSTS = env_list("MLTRL_AUDIT_ANCHOR_ALLOWED_HOSTS", [])
+MLTRL_AUDIT_ANCHOR_TIMEOUT_S = env_int("MLTRL_AUDIT_ANCHOR_TIMEOUT_S", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["audit-anchor"] = {
+    "task": "projects.audit_anchor",
+    "schedule": float(MLTRL_AUDIT_ANCHOR_INTERVAL_S),
+}
+# The least-privilege role web and worker connect as (``manage.py db_roles --apply``,
+# run by the migrate step as the owning role, creates and grants it).
+MLTRL_APP_DATABASE_URL = env_secret("MLTRL_APP_DATABASE_URL")
+# --- end of the audit block ---------------------------------------------------------
+
+# --- web edge: login throttle (django-axes) and Content-Security-Policy -----------
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += [
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes requires
+]
+AUTHENTICATION_BACKENDS = ["mltrl_site.security.LoginThrottleBackend", *AUTHENTICATION_BACKENDS]
+# Failed logins are counted per account and, separately, per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("MLTRL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MLTRL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mltrl_site.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "mltrl_site.security.client_ip"
+AXES_VERBOSE = False
+# Proxies whose X-Forwarded-For names the client (addresses or networks).
+MLTRL_TRUSTED_PROXIES = env_list("MLTRL_TRUSTED_PROXIES", [])
+# No inline script or style anywhere: pages load their JS and CSS from static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# --- end of the web edge block ------------------------------------------------------
+
 # --- logging: one line per event -------------------------------------------------
 # Everything goes to the root's console handler. Django's "django" logger has a
 # console handler of its own under DEBUG and also propagates to the root, which
@@ -259,6 +342,10 @@ LOGGING = {
             "filters": ["client_error_without_traceback"],
         }
     },
-    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # django-axes reports every sign-in and clean-up at INFO; lock-outs are warnings.
+        "axes": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

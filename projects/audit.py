@@ -1,27 +1,55 @@
-"""Writing and verifying the hash-chained audit log.
+"""Writing the keyed, hash-chained audit log.
 
 ``audit_record`` must run inside the transaction of the change it records, so the
-event and the change commit or roll back together.
+event and the change commit or roll back together. Each event's hash is an
+HMAC-SHA256, keyed with ``MLTRL_AUDIT_KEY`` (a secret the database never holds),
+over a canonical JSON form of the event and the previous event's hash: whoever
+can rewrite the tables still cannot recompute a valid chain. Each event records
+the id of the key that signed it, so keys can be rotated (docs/deployment.md).
+
+Events written before keying existed carry an empty key id and a plain SHA-256;
+migration ``projects/0004`` sealed every such chain with a keyed event, and
+``projects.audit_verify`` accepts unkeyed events only before that seal.
+Verification lives in ``projects.audit_verify``, anchoring in ``projects.audit_anchor``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from .models import AuditChain, AuditEvent, Project
 
 ORG_CHAIN = "org"
+LEGACY_KEY_ID = ""  # events hashed with plain SHA-256, before the chain was keyed
+
+
+class UnknownAuditKey(LookupError):
+    """An event names a key id that is neither current nor listed as an old key."""
 
 
 def chain_key(project: Project | None) -> str:
     return f"project:{project.pk}" if project is not None else ORG_CHAIN
+
+
+def audit_keyring() -> dict[str, str]:
+    """Every key that may verify an event: the old ones and the current one."""
+    return {**settings.MLTRL_AUDIT_KEYS_OLD, settings.MLTRL_AUDIT_KEY_ID: settings.MLTRL_AUDIT_KEY}
+
+
+def audit_mac(body: bytes, *, key_id: str) -> str:
+    """HMAC-SHA256 of ``body`` with the key named ``key_id``."""
+    key = audit_keyring().get(key_id)
+    if key is None:
+        raise UnknownAuditKey(key_id)
+    return hmac.new(key.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 def event_digest(
@@ -34,24 +62,29 @@ def event_digest(
     payload: dict,
     created_at: datetime,
     prev_hash: str,
+    key_id: str,
 ) -> str:
-    """SHA-256 over a canonical JSON form of the event and the previous hash."""
-    body = json.dumps(
-        {
-            "chain": chain,
-            "seq": seq,
-            "project": project_id,
-            "kind": kind,
-            "actor": actor_id,
-            "payload": payload,
-            "created_at": created_at.astimezone(UTC).isoformat(),
-            "prev": prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
-    return hashlib.sha256(body.encode("ascii")).hexdigest()
+    """The event's hash: HMAC-SHA256 with the key ``key_id`` over its canonical JSON.
+
+    ``key_id=""`` gives the plain SHA-256 of events written before keying (the
+    body then has no ``key`` member, exactly as those events were hashed).
+    """
+    fields: dict[str, Any] = {
+        "chain": chain,
+        "seq": seq,
+        "project": project_id,
+        "kind": kind,
+        "actor": actor_id,
+        "payload": payload,
+        "created_at": created_at.astimezone(UTC).isoformat(),
+        "prev": prev_hash,
+    }
+    if key_id != LEGACY_KEY_ID:
+        fields["key"] = key_id
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    if key_id == LEGACY_KEY_ID:
+        return hashlib.sha256(body.encode("ascii")).hexdigest()
+    return audit_mac(body.encode("ascii"), key_id=key_id)
 
 
 def audit_record(
@@ -71,6 +104,7 @@ def audit_record(
     created_at = timezone.now()
     seq = head.last_seq + 1
     actor_id = getattr(actor, "pk", None)
+    key_id = settings.MLTRL_AUDIT_KEY_ID
     digest = event_digest(
         chain=key,
         seq=seq,
@@ -80,6 +114,7 @@ def audit_record(
         payload=payload,
         created_at=created_at,
         prev_hash=head.last_hash,
+        key_id=key_id,
     )
     event = AuditEvent.objects.create(
         chain=key,
@@ -91,54 +126,23 @@ def audit_record(
         created_at=created_at,
         prev_hash=head.last_hash,
         hash=digest,
+        key_id=key_id,
     )
     AuditChain.objects.filter(key=key).update(last_seq=seq, last_hash=digest)
     return event
 
 
-@dataclass(frozen=True)
-class ChainBreak:
-    chain: str
-    seq: int
-    event_id: int | None
-    problem: str
+# Re-exported: callers and tests verify through ``projects.audit``.
+from .audit_verify import ChainBreak, audit_verify_all, audit_verify_chain  # noqa: E402
 
-
-def audit_verify_chain(key: str) -> ChainBreak | None:
-    """Walk one chain in order; return its first broken link, or None."""
-    prev_hash = ""
-    expected_seq = 1
-    events = AuditEvent.objects.filter(chain=key).order_by("seq")
-    for event in events.iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            return ChainBreak(key, expected_seq, None, f"event #{expected_seq} is missing")
-        if event.prev_hash != prev_hash:
-            return ChainBreak(key, event.seq, event.pk, "prev_hash does not match the event before")
-        digest = event_digest(
-            chain=event.chain,
-            seq=event.seq,
-            project_id=event.project_id,
-            kind=event.kind,
-            actor_id=event.actor_id,
-            payload=event.payload,
-            created_at=event.created_at,
-            prev_hash=event.prev_hash,
-        )
-        if digest != event.hash:
-            return ChainBreak(key, event.seq, event.pk, "content does not match its hash")
-        prev_hash = event.hash
-        expected_seq += 1
-    head = AuditChain.objects.filter(key=key).first()
-    if head is not None and head.last_seq != expected_seq - 1:
-        return ChainBreak(
-            key, expected_seq - 1, None, f"chain head says {head.last_seq} events were written"
-        )
-    return None
-
-
-def audit_verify_all() -> tuple[int, list[ChainBreak]]:
-    """Verify every chain; return (chains checked, breaks found)."""
-    keys = set(AuditChain.objects.values_list("key", flat=True))
-    keys |= set(AuditEvent.objects.values_list("chain", flat=True).distinct())
-    breaks = [b for key in sorted(keys) if (b := audit_verify_chain(key)) is not None]
-    return len(keys), breaks
+__all__ = [
+    "ORG_CHAIN",
+    "ChainBreak",
+    "audit_keyring",
+    "audit_mac",
+    "audit_record",
+    "audit_verify_all",
+    "audit_verify_chain",
+    "chain_key",
+    "event_digest",
+]

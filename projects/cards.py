@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from typing import Any
 
 from django.db import transaction
@@ -117,13 +118,43 @@ def card_diff(older: CardVersion, newer: CardVersion) -> list[dict[str, Any]]:
     return changes
 
 
+# Line breaks in every form Markdown renderers or editors may honour.
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+# Characters that start Markdown or HTML structure inside a line (CommonMark lets
+# any ASCII punctuation be backslash-escaped, so escaping is always safe).
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+# Lines of section text that would open a heading (ATX "#", or a setext underline)
+# and so forge the card's own structure.
+_HEADING_LINE = re.compile(r"^( {0,3})(#|=+[ \t]*$|-+[ \t]*$)", flags=re.MULTILINE)
+
+
+def md_inline(value: Any) -> str:
+    """One line of literal text: line breaks become spaces, Markdown/HTML is escaped.
+
+    Used for everything placed into the card's structure (title, table cells,
+    list items), so a value can never end its heading, row or item.
+    """
+    text = _LINE_BREAKS.sub(" ", str(value)).strip()
+    return _INLINE_SPECIAL.sub(r"\\\1", text)
+
+
+def md_block(value: str) -> str:
+    """Section text: Markdown, but with raw HTML escaped and headings disarmed.
+
+    ``<`` becomes ``&lt;`` so no tag, comment or script survives rendering, and a
+    line that would open a heading is escaped so the text stays inside its section.
+    """
+    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("<", "&lt;")
+    return _HEADING_LINE.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
+
+
 def card_debriefs_markdown(debriefs: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     for debrief in debriefs:
         lines.append(f"### Level {debrief.get('from_level')} -> {debrief.get('to_level')}")
         for key, label in DEBRIEF_FIELDS:
             if debrief.get(key):
-                lines.append(f"- **{label}:** {debrief[key]}")
+                lines.append(f"- **{label}:** {md_inline(debrief[key])}")
         lines.append("")
     return "\n".join(lines).strip()
 
@@ -132,7 +163,7 @@ def card_markdown(content: dict[str, Any]) -> str:
     """Render card content (live or a version) as Markdown."""
     summary = content["summary"]
     lines = [
-        f"# MLTRL card: {summary['name']}",
+        f"# MLTRL card: {md_inline(summary['name'])}",
         "",
         "## Summary",
         "",
@@ -158,13 +189,13 @@ def card_markdown(content: dict[str, Any]) -> str:
         ("Ethics checklist", summary["ethics_checklist_status"] or "-"),
         ("Coupled components", ", ".join(summary["components"]) or "none"),
     ]
-    lines += [f"| {name} | {str(value).replace('|', '/')} |" for name, value in rows]
+    lines += [f"| {name} | {md_inline(value)} |" for name, value in rows]
     for section in CardSection:
         lines += [
             "",
             f"## {section.label}",
             "",
-            content["sections"].get(section.value) or "_empty_",
+            md_block(content["sections"].get(section.value) or "") or "_empty_",
         ]
     lines += ["", "## Stage debriefs", "", card_debriefs_markdown(content["debriefs"]) or "_none_"]
     return "\n".join(lines) + "\n"

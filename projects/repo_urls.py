@@ -4,9 +4,10 @@ Allowed: the schemes in ``MLTRL_GIT_ALLOWED_SCHEMES`` (https, ssh, git by
 default) and ``file://`` only under ``MLTRL_GIT_FILE_ROOT``. Refused: bare
 paths, scp-like ``host:path``, transport helpers (``ext::``), credentials in
 the URL, option-like values, control characters, and hosts any of whose
-addresses is loopback, private, link-local, multicast, reserved or unspecified
-unless the host (a name or an IP address, as the URL writes it) is listed in
-``MLTRL_GIT_ALLOWED_HOSTS``.
+addresses is not a global unicast address (loopback, private, carrier-grade NAT,
+link-local, documentation, multicast, reserved, ...; IPv4 wrapped in IPv4-mapped,
+NAT64, 6to4 or Teredo addresses is judged by the IPv4 inside) unless the host (a
+name or an IP address, as the URL writes it) is listed in ``MLTRL_GIT_ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
@@ -26,20 +27,85 @@ def _refuse(message: str) -> ValidationError:
     return ValidationError(message, code="repository_url")
 
 
-def _address_problem(address: str) -> str | None:
+# Only global unicast addresses are acceptable. Rather than trust the Python
+# version's ``is_global`` (its tables changed between 3.11 patch releases and it
+# calls multicast "global"), the special-purpose ranges of the IANA registries
+# are listed here, each with the word a refusal uses.
+_IPV4_NON_GLOBAL = [
+    (ipaddress.ip_network(net), label)
+    for net, label in (
+        ("0.0.0.0/8", "unspecified"),
+        ("10.0.0.0/8", "private"),
+        ("100.64.0.0/10", "carrier-grade NAT"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("172.16.0.0/12", "private"),
+        ("192.0.0.0/24", "IETF protocol-assignment"),
+        ("192.0.2.0/24", "documentation"),
+        ("192.88.99.0/24", "6to4 relay (deprecated)"),
+        ("192.168.0.0/16", "private"),
+        ("198.18.0.0/15", "benchmarking"),
+        ("198.51.100.0/24", "documentation"),
+        ("203.0.113.0/24", "documentation"),
+        ("224.0.0.0/4", "multicast"),
+        ("255.255.255.255/32", "broadcast"),  # before 240/4, which holds it
+        ("240.0.0.0/4", "reserved"),
+    )
+]
+_IPV6_NON_GLOBAL = [
+    (ipaddress.ip_network(net), label)
+    for net, label in (
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        ("64:ff9b:1::/48", "local-use NAT64"),
+        ("100::/64", "discard-only"),
+        ("2001::/23", "IETF protocol-assignment"),
+        ("2001:db8::/32", "documentation"),
+        ("3fff::/20", "documentation"),
+        ("5f00::/16", "segment-routing"),
+        ("fc00::/7", "private"),
+        ("fe80::/10", "link-local"),
+        ("fec0::/10", "site-local"),
+        ("ff00::/8", "multicast"),
+    )
+]
+_IPV6_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address merely wraps (mapped, NAT64, 6to4, Teredo).
+
+    Traffic to these reaches the IPv4 address inside, so they are judged by it.
+    """
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client: the address the tunnel delivers to
+    return None
+
+
+def _address_problem(address: str) -> tuple[str, str] | None:
+    """``(what kind of address, the address judged)`` unless ``address`` is global unicast."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
-    for attribute, label in (
-        ("is_loopback", "loopback"),
-        ("is_link_local", "link-local"),
-        ("is_private", "private"),
-        ("is_multicast", "multicast"),
-        ("is_reserved", "reserved"),
-        ("is_unspecified", "unspecified"),
-    ):
-        if getattr(ip, attribute):
-            return label
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            ip = inner
+        else:
+            for network, label in _IPV6_NON_GLOBAL:
+                if ip in network:
+                    return label, str(ip)
+            if ip not in _IPV6_GLOBAL_UNICAST:
+                return "reserved", str(ip)
+            return None
+    for network, label in _IPV4_NON_GLOBAL:
+        if ip in network:
+            return label, str(ip)
     return None
 
 
@@ -132,22 +198,26 @@ def host_key(host: str) -> str:
         return host.rstrip(".")
 
 
-def validate_host(host: str, port: int) -> list[str]:
+def validate_host(host: str, port: int, *, allowed: list[str] | None = None) -> list[str]:
     """Refuse hosts that resolve to internal addresses unless allow-listed.
 
-    ``MLTRL_GIT_ALLOWED_HOSTS`` holds host names and IP addresses, matched
-    against the host as the URL writes it: an address entry allows URLs that
-    name that address, a name entry URLs that name that host.
+    ``allowed`` defaults to ``MLTRL_GIT_ALLOWED_HOSTS`` (host names and IP
+    addresses, matched against the host as the URL writes it); the audit anchor
+    webhook passes its own list.
     """
-    allowed_hosts = {host_key(h) for h in settings.MLTRL_GIT_ALLOWED_HOSTS}
+    listed = settings.MLTRL_GIT_ALLOWED_HOSTS if allowed is None else allowed
+    allowed_hosts = {host_key(h) for h in listed}
     addresses = resolve_host(host, port)
     if host_key(host) in allowed_hosts:
         return addresses
     for address in addresses:
         problem = _address_problem(address)
         if problem:
+            label, judged = problem
+            shown = address if judged == address else f"{judged} inside {address}"
+            article = "an" if label[0] in "aeiouAEIOU" else "a"
             raise _refuse(
-                f"The host {host!r} resolves to a {problem} address ({address}); "
+                f"The host {host!r} resolves to {article} {label} address ({shown}); "
                 "internal addresses are refused."
             )
     return addresses

@@ -75,6 +75,10 @@ def service(name: str) -> str:
     return block(SERVICES, name, 2)
 
 
+# migrate alone overrides parts of the shared environment (it connects as the owner).
+MIGRATE_ENV = env_block(block(service("migrate"), "environment", 4))
+
+
 def test_services_exist():
     assert set(keys(SERVICES, 2)) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
     assert "image: postgres:16" in service("postgres")
@@ -89,18 +93,24 @@ def test_every_app_variable_is_read_by_settings():
     every_env_key = set(re.findall(r"^\s+([A-Z][A-Z0-9_]*):", COMPOSE, flags=re.MULTILINE))
     postgres_only = {k for k in every_env_key if k.startswith("POSTGRES_")}
     assert postgres_only == set(env_block(block(service("postgres"), "environment", 4)))
-    assert every_env_key - postgres_only == set(APP_ENV)
-    assert set(APP_ENV) - names == set()
+    assert every_env_key - postgres_only == set(APP_ENV) | set(MIGRATE_ENV)
+    assert (set(APP_ENV) | set(MIGRATE_ENV)) - names == set()
 
 
 def test_app_environment_is_production():
     assert APP_ENV["DEBUG"] == '"0"'
     assert APP_ENV["USE_X_FORWARDED_PROTO"] == '"1"'
     assert APP_ENV["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+    # web, worker and beat connect as the least-privilege role, never as the owner.
     assert re.fullmatch(
-        r"postgres://mltrl:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432/mltrl",
+        r"postgres://mltrl_app:\$\{MLTRL_APP_DB_PASSWORD:\?[^}]+\}@postgres:5432/mltrl",
         APP_ENV["DATABASE_URL"],
     )
+    assert "POSTGRES_PASSWORD" not in APP_ENV["DATABASE_URL"]
+    assert APP_ENV["MLTRL_AUDIT_KEY_FILE"] == "/run/secrets/audit_key"
+    assert "MLTRL_AUDIT_KEY" not in APP_ENV
+    assert "    file: ./secrets/audit_key" in block(COMPOSE, "secrets")
+    assert "audit_key" in block(block(COMPOSE, "x-app"), "secrets", 2)
     assert APP_ENV["ALLOWED_HOSTS"].startswith("${ALLOWED_HOSTS:?")
     assert "SECRET_KEY" not in APP_ENV  # the key comes from the secret file only
     assert APP_ENV["SECRET_KEY_FILE"] == "/run/secrets/secret_key"
@@ -119,7 +129,10 @@ def test_postgres_and_redis_keep_data_and_report_health():
 
 def test_migrate_runs_once_before_the_app_processes():
     migrate = service("migrate")
-    assert '"manage.py", "migrate", "--no-input"' in migrate
+    assert (
+        'command: ["sh", "-c", "python manage.py migrate --no-input'
+        ' && python manage.py db_roles --apply"]'
+    ) in migrate
     assert 'restart: "no"' in migrate
     app_depends = block(block(COMPOSE, "x-app"), "depends_on", 2)
     assert "migrate:\n      condition: service_completed_successfully" in app_depends
@@ -130,6 +143,39 @@ def test_web_runs_gunicorn_on_8000():
     web = service("web")
     assert "- gunicorn\n      - mltrl_site.wsgi:application\n      - --bind=0.0.0.0:8000" in web
     assert '"8000:8000"' in web
+
+
+def test_only_migrate_connects_as_the_owning_role():
+    assert "<<: *app-environment" in block(service("migrate"), "environment", 4)
+    assert re.fullmatch(
+        r"postgres://mltrl:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432/mltrl",
+        MIGRATE_ENV["DATABASE_URL"],
+    )
+    assert MIGRATE_ENV["MLTRL_APP_DATABASE_URL"] == APP_ENV["DATABASE_URL"]
+    owner_urls = re.findall(r"postgres://mltrl:", COMPOSE)
+    assert len(owner_urls) == 1  # the migrate service's, nowhere else
+    for name in ("web", "worker", "beat"):
+        assert "environment:" not in service(name), name  # they keep the app role's URL
+
+
+def test_beat_anchors_the_audit_chains_on_a_volume_of_its_own():
+    anchor_file = APP_ENV["MLTRL_AUDIT_ANCHOR_FILE"]
+    mounts = re.findall(r"- ([\w-]+):(/\S+)", block(service("beat"), "volumes", 4))
+    assert ("audit-anchors", str(Path(anchor_file).parent)) in mounts
+    assert "audit-anchors" in keys(block(COMPOSE, "volumes"), 2)
+    assert "/var/lib/mltrl-anchors" in DOCKERFILE  # created and owned by the image's user
+
+
+def test_gunicorn_trusts_forwarded_headers_only_from_the_configured_proxy():
+    web = service("web")
+    flags = re.findall(r'"--forwarded-allow-ips=([^"\n]+)"', web)
+    assert flags == ["${FORWARDED_ALLOW_IPS:?set FORWARDED_ALLOW_IPS in .env to the proxy address}"]
+    assert "--forwarded-allow-ips=*" not in web
+    # The login throttle trusts X-Forwarded-For from the same proxy, and only from it.
+    assert APP_ENV["MLTRL_TRUSTED_PROXIES"] == flags[0]
+    deployment = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert "`FORWARDED_ALLOW_IPS`" in deployment
+    assert "--forwarded-allow-ips" in deployment
 
 
 def test_worker_is_scalable():
@@ -180,6 +226,8 @@ def _compose_env(secret_file: Path) -> dict[str, str]:
     given = {
         "ALLOWED_HOSTS": "mltrl.example.com",
         "POSTGRES_PASSWORD": "pw",
+        "MLTRL_APP_DB_PASSWORD": "app-pw",
+        "FORWARDED_ALLOW_IPS": "172.18.0.1",
         "CSRF_TRUSTED_ORIGINS": "https://mltrl.example.com",
     }
 
@@ -192,6 +240,10 @@ def _compose_env(secret_file: Path) -> dict[str, str]:
         value = re.sub(r"\$\{(\w+)(:\?|:-)([^}]*)\}", fill, raw.strip('"'))
         env[name] = value
     env["SECRET_KEY_FILE"] = str(secret_file)
+    audit_key = secret_file.parent / "audit_key"
+    audit_key.write_text(secrets.token_urlsafe(50) + "\n", encoding="utf-8")
+    env["MLTRL_AUDIT_KEY_FILE"] = str(audit_key)
+    env["MLTRL_AUDIT_ANCHOR_FILE"] = str(secret_file.parent / "anchors" / "audit.jsonl")
     env["MLTRL_VAR_DIR"] = str(secret_file.parent / "var")
     return env
 
@@ -224,7 +276,7 @@ def test_settings_load_from_the_compose_environment_and_pass_deploy_checks(tmp_p
         "postgres",
         "5432",
         "mltrl",
-        "mltrl",
+        "mltrl_app",
         "False",
         "['mltrl.example.com']",
         "redis://redis:6379/0",

@@ -23,6 +23,7 @@ from mltrl_site.env import (
     env_list,
     env_secret,
     env_str,
+    parse_keyring,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ SETTINGS_VARIABLES = (
     "DJANGO_SETTINGS_MODULE",
 )
 GOOD_SECRET = secrets.token_urlsafe(64)  # 86 characters, random
+GOOD_AUDIT_KEY = secrets.token_urlsafe(48)
 
 
 def manage(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
@@ -112,6 +114,44 @@ def test_bad_values_fail_at_start_naming_the_variable(tmp_path, variables, messa
     assert_refused(manage(tmp_path, "check", **variables), message)
 
 
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({}, "MLTRL_AUDIT_KEY (or MLTRL_AUDIT_KEY_FILE) is required when DEBUG=0."),
+        ({"MLTRL_AUDIT_KEY": "short"}, "MLTRL_AUDIT_KEY must be at least 32 characters long."),
+        (
+            {"MLTRL_AUDIT_KEY": GOOD_AUDIT_KEY, "MLTRL_AUDIT_KEY_ID": "a:b"},
+            "MLTRL_AUDIT_KEY_ID must be at most 16 characters, without ':'.",
+        ),
+        (
+            {"MLTRL_AUDIT_KEY": GOOD_AUDIT_KEY, "MLTRL_AUDIT_KEYS_OLD": "k0:old,k1:" + "x" * 40},
+            "MLTRL_AUDIT_KEYS_OLD lists the current key id 'k1'; give the new key a new id.",
+        ),
+        (
+            {"MLTRL_AUDIT_KEY": GOOD_AUDIT_KEY, "MLTRL_AUDIT_KEYS_OLD": "no-colon-here"},
+            "MLTRL_AUDIT_KEYS_OLD holds 'no-colon'...; use id:key pairs.",
+        ),
+    ],
+    ids=["missing", "short", "bad-id", "current-id-listed-old", "malformed-old"],
+)
+def test_production_refuses_to_start_without_a_sound_audit_key(tmp_path, variables, message):
+    result = manage(
+        tmp_path, "check", DEBUG="0", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="x.example", **variables
+    )
+    assert_refused(result, message)
+
+
+def test_parse_keyring_reads_id_key_pairs_and_refuses_duplicates():
+    assert parse_keyring("X", "k1:aaa, k2:bbb:ccc\nk3:ddd") == {
+        "k1": "aaa",
+        "k2": "bbb:ccc",
+        "k3": "ddd",
+    }
+    assert parse_keyring("X", "") == {}
+    with pytest.raises(ImproperlyConfigured, match="lists the key id 'k1' twice"):
+        parse_keyring("X", "k1:a,k1:b")
+
+
 def test_secret_key_and_secret_key_file_together_are_refused(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text(GOOD_SECRET)
@@ -138,6 +178,7 @@ def test_production_mode_passes_the_deploy_check_without_warnings(tmp_path):
         "WARNING",
         DEBUG="0",
         SECRET_KEY=GOOD_SECRET,
+        MLTRL_AUDIT_KEY=GOOD_AUDIT_KEY,
         ALLOWED_HOSTS="mltrl.example.org",
     )
     assert result.returncode == 0, result.stderr
@@ -155,6 +196,7 @@ def test_production_mode_reads_the_secret_key_from_a_file(tmp_path):
         "from django.conf import settings; print(settings.SECRET_KEY, settings.DEBUG)",
         DEBUG="0",
         SECRET_KEY_FILE=str(key_file),
+        MLTRL_AUDIT_KEY=GOOD_AUDIT_KEY,
         ALLOWED_HOSTS="mltrl.example.org",
     )
     assert result.returncode == 0, result.stderr

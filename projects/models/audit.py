@@ -2,9 +2,10 @@
 
 Each chain (one per project, plus ``org`` for team and role changes) has a head
 row in ``AuditChain``; appending locks the head, so sequence numbers never race.
-An event's hash covers its content and the previous hash: changing any event
-breaks every later link, which ``manage.py verify_audit`` reports.
-Updates and deletes are refused here and, on PostgreSQL, by a trigger.
+An event's hash is an HMAC (keyed outside the database) over its content and the
+previous hash: changing any event breaks every later link, which
+``manage.py verify_audit`` reports. Updates and deletes are refused here and, on
+PostgreSQL, by row triggers; TRUNCATE of both tables by a statement trigger.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # Id of the MLTRL_AUDIT_KEY that signed the hash; "" for events hashed before
+    # the chain was keyed (plain SHA-256, accepted only before a chain's seal).
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -159,7 +159,7 @@ def _file_root(tmp_path: Path, **variables: str) -> str:
 
 def test_file_root_defaults_to_the_demo_folder_only_in_debug(tmp_path):
     assert _file_root(tmp_path) == str(tmp_path / "var" / "demo-repos")
-    production = {"DEBUG": "0", "SECRET_KEY": "x" * 60}
+    production = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "MLTRL_AUDIT_KEY": "y" * 40}
     assert _file_root(tmp_path, **production) == "None"
     assert _file_root(tmp_path, MLTRL_GIT_FILE_ROOT="/srv/repos") == "/srv/repos"
     assert _file_root(tmp_path, MLTRL_GIT_FILE_ROOT="/srv/repos", **production) == "/srv/repos"

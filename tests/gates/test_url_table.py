@@ -140,6 +140,15 @@ REFUSED_WHEN_FETCHING = [
     ("https://intranet.example/org/model.git", "a private address (10.20.30.40)"),
     ("https://metadata.example/org/model.git", "a link-local address (169.254.169.254)"),
     ("https://rebound.example/org/model.git", "a loopback address (::1)"),
+    ("https://100.64.0.1/org/model.git", "a carrier-grade NAT address (100.64.0.1)"),
+    ("https://192.0.0.8/org/model.git", "an IETF protocol-assignment address"),
+    ("https://[2002:7f00:1::]/org/model.git", "loopback address (127.0.0.1 inside 2002:7f00:1::)"),
+    ("https://[64:ff9b::7f00:1]/org/model.git", "a loopback address (127.0.0.1 inside"),
+    ("https://[64:ff9b:1::a00:1]/org/model.git", "a local-use NAT64 address"),
+    ("https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/org/model.git", "(127.0.0.1 inside"),
+    ("https://[::ffff:100.100.100.200]/org/model.git", "carrier-grade NAT"),
+    ("https://cgnat.example/org/model.git", "carrier-grade NAT address (100.100.100.200)"),
+    ("https://sixtofour.example/org/model.git", "(127.0.0.1 inside 2002:7f00:1::)"),
 ]
 
 
@@ -150,6 +159,8 @@ def test_internal_hosts_are_refused_before_any_fetch(strict, git_calls, resolver
             "intranet.example": "10.20.30.40",
             "metadata.example": "169.254.169.254",
             "rebound.example": "::1",
+            "cgnat.example": "100.100.100.200",
+            "sixtofour.example": "2002:7f00:1::",
         }
     )
     mirror = Mirror("m", url)  # shape is fine; the host is checked when fetching

@@ -3,7 +3,6 @@ append-only enforcement (ORM everywhere, trigger on PostgreSQL) and level histor
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -12,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from projects import services
 from projects.audit import ORG_CHAIN, audit_record, audit_verify_all, event_digest
@@ -43,7 +43,9 @@ def assert_linked(events: list[AuditEvent]) -> None:
             payload=event.payload,
             created_at=event.created_at,
             prev_hash=event.prev_hash,
+            key_id=event.key_id,
         )
+        assert event.key_id == "k1"  # the development key's id
         prev = event.hash
     head = AuditChain.objects.get(key=events[0].chain)
     assert (head.last_seq, head.last_hash) == (len(events), prev)
@@ -200,6 +202,7 @@ def test_verify_audit_follows_a_rehashed_forgery_to_the_next_link(org, history):
         payload=forged_payload,
         created_at=victim.created_at,
         prev_hash=victim.prev_hash,
+        key_id=victim.key_id,
     )
     set_payload(victim, '{"description": {"from": "", "to": "forged"}}')
     tamper("UPDATE projects_auditevent SET hash = %s WHERE id = %s", [forged_hash, victim.pk])
@@ -311,8 +314,21 @@ def test_audit_record_and_level_apply_refuse_to_run_outside_a_transaction(org):
 # --- level history -----------------------------------------------------------------
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The audit log's clock, set by the test: events get exactly the times it chose."""
+    state = {"now": timezone.now() + timedelta(hours=1)}
+
+    class Clock:
+        @staticmethod
+        def now():
+            return state["now"]
+
+    monkeypatch.setattr("projects.audit.timezone", Clock)
+    return state
+
+
 def level_apply(project: Project, to_level: int) -> AuditEvent:
-    time.sleep(0.002)  # distinct timestamps, so "between two events" exists
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         services.project_level_apply(
@@ -326,14 +342,18 @@ def midpoint(a: AuditEvent, b: AuditEvent):
 
 
 @pytest.mark.django_db
-def test_project_level_at_answers_past_levels(org):
+def test_project_level_at_answers_past_levels(org, clock):
     project = org.project
     created = chain_of(project)[0]
+    start = clock["now"]
     up1 = level_apply(project, 1)
+    clock["now"] = start + timedelta(minutes=1)
     up2 = level_apply(project, 2)
-    time.sleep(0.002)
+    clock["now"] = start + timedelta(minutes=2)
     services.project_update(project=project, description="not a level change", actor=admin_actor())
+    clock["now"] = start + timedelta(minutes=3)
     back = level_apply(project, 1)  # a switchback
+    assert (up1.created_at, up2.created_at) == (start, start + timedelta(minutes=1))
     assert created.created_at < up1.created_at < up2.created_at < back.created_at
 
     tick = timedelta(microseconds=1)

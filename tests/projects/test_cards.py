@@ -18,7 +18,7 @@ from projects import services as project_services
 from projects.actors import system_actor
 from projects.cards import card_content, card_diff, card_json, card_markdown
 from projects.levels import LEVELS, Level, Phase, level_info
-from projects.models import CardSection, CardVersion, MLTRLCard
+from projects.models import CardSection, CardVersion, MLTRLCard, Project
 from reviews import services
 from reviews.models import LevelChangeRequest, RequestState
 from reviews.selectors import request_requirements
@@ -242,8 +242,8 @@ def test_markdown_renders_every_section_and_the_summary_table(org, settings):
     assert "| Repository | https://8.8.8.8/org/vision.git |" in lines
     assert "| Coupled components | feature-store |" in lines
     assert "| Earlier cards | v1 (level 0), v2 (level 1) |" in lines
-    # A pipe inside a value would split the table row.
-    assert "| Ethics checklist | pre: answered / post: open |" in lines
+    # A pipe inside a value would split the table row: it is escaped.
+    assert "| Ethics checklist | pre: answered \\| post: open |" in lines
     assert "## TL;DR\n\nDetect defects in images.\n" in text
     assert "## Model / algorithm pitch\n\nIt looks at photos and circles scratches.\n" in text
     assert "## Intended uses\n\n_empty_\n" in text
@@ -387,3 +387,57 @@ def test_catalog_names_follow_the_paper():
 def test_level_info_outside_the_catalog_raises(number):
     with pytest.raises(ValueError, match=f"Level {number} is outside 0-9"):
         level_info(number)
+
+
+# --- hostile values in the Markdown export (issue 6) ------------------------------
+
+
+def _render(text: str) -> tuple[str, list]:
+    """Render as GitHub-style Markdown (CommonMark plus tables): HTML and tokens."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("table")
+    return md.render(text), md.parse(text)
+
+
+def test_markdown_export_escapes_hostile_names_cells_sections_and_debriefs(org):
+    project = org.project
+    Project.objects.filter(pk=project.pk).update(
+        name="Evil\r\n# Injected heading\n<script>alert(1)</script>"
+    )
+    _set_card(
+        project,
+        ethics_checklist_status="line one\nline two | extra cell\r\n|---|---|",
+        project_page="<img src=x onerror=alert(1)>",
+        tldr="Fine text.\n## Stage debriefs\n<script>alert(2)</script>\nForged\n===\n# Top",
+        pitch="Keeps *emphasis* and\n\n- lists",
+    )
+    content = card_content(Project.objects.get(pk=project.pk))
+    content["debriefs"] = [
+        {"from_level": 0, "to_level": 1, "done": "ok\n## Forged debrief\n<b>bold</b>"}
+    ]
+    text = card_markdown(content)
+    html, tokens = _render(text)
+
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as text, not run
+    headings = [
+        (tokens[i].tag, tokens[i + 1].content)
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open"
+    ]
+    assert headings[0][0] == "h1" and [tag for tag, _ in headings].count("h1") == 1
+    assert "Injected heading" in headings[0][1]  # stayed on the title line
+    assert [name for tag, name in headings if tag == "h2"] == [
+        "Summary",
+        *(section.label for section in CardSection),
+        "Stage debriefs",
+    ]
+    assert [tag for tag, _ in headings if tag == "h3"] == ["h3"]  # the one debrief
+    # The table keeps its 13 rows of two cells; the hostile value stays in one cell.
+    rows = [t for t in tokens if t.type == "tr_open"]
+    cells = [t for t in tokens if t.type in {"td_open", "th_open"}]
+    assert len(rows) == 14 and len(cells) == 28
+    assert "| Ethics checklist | line one line two \\| extra cell \\|---\\|---\\| |" in text
+    # Legitimate Markdown in a section still renders.
+    assert "<em>emphasis</em>" in html and "<li>lists</li>" in html

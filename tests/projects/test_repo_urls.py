@@ -64,6 +64,34 @@ REFUSED = [
     ("ssh://git@[::ffff:10.0.0.1]/r.git", INTERNAL, {}),
     ("https://0.0.0.0/r.git", INTERNAL, {}),
     ("https://224.0.0.1/r.git", "multicast", {}),
+    # Not global unicast although older checks let them through (issue 6).
+    ("https://100.64.0.1/r.git", "carrier-grade NAT address (100.64.0.1)", {}),
+    ("http://100.100.100.200/r.git", "carrier-grade NAT", {"SCHEMES": ["https", "http"]}),
+    ("https://192.0.0.8/r.git", "IETF protocol-assignment address (192.0.0.8)", {}),
+    ("https://198.18.0.1/r.git", "benchmarking", {}),
+    ("https://192.0.2.1/r.git", "documentation", {}),
+    ("https://255.255.255.255/r.git", "broadcast", {}),
+    ("https://240.0.0.1/r.git", "reserved", {}),
+    # IPv4 wrapped in IPv6 is judged by the IPv4 inside.
+    ("https://[2002:7f00:1::]/r.git", "loopback address (127.0.0.1 inside 2002:7f00:1::)", {}),
+    ("https://[2002:a00:1::]/r.git", "private address (10.0.0.1 inside", {}),
+    ("https://[64:ff9b::7f00:1]/r.git", "loopback address (127.0.0.1 inside 64:ff9b::7f00:1)", {}),
+    ("https://[64:ff9b::a9fe:a9fe]/r.git", "link-local address (169.254.169.254 inside", {}),
+    ("https://[64:ff9b:1::7f00:1]/r.git", "local-use NAT64", {}),
+    ("https://[64:ff9b:1::808:808]/r.git", "local-use NAT64", {}),
+    # Teredo: the client address is the last 32 bits inverted (~127.0.0.1).
+    ("https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/r.git", "loopback address (127.0.0.1", {}),
+    ("https://[::ffff:100.64.0.1]/r.git", "carrier-grade NAT", {}),
+    ("https://[::ffff:192.0.0.8]/r.git", "IETF protocol-assignment", {}),
+    ("https://[::127.0.0.1]/r.git", "reserved", {}),  # IPv4-compatible, deprecated
+    ("https://[fd00::1]/r.git", "private address (fd00::1)", {}),
+    ("https://[fe80::1]/r.git", "link-local", {}),
+    ("https://[fec0::1]/r.git", "site-local", {}),
+    ("https://[ff02::1]/r.git", "multicast", {}),
+    ("https://[2001:db8::1]/r.git", "documentation", {}),
+    ("https://[100::1]/r.git", "discard-only", {}),
+    ("https://[2001:10::1]/r.git", "IETF protocol-assignment", {}),
+    ("https://[4000::1]/r.git", "reserved address (4000::1)", {}),
     ("https://localhost/r.git", "loopback", {"HOSTS": ["github.com"]}),
     ("--upload-pack=touch%20/tmp/pwned", "may not start with '-'", {}),
     ("-oProxyCommand=x", "may not start with '-'", {}),
@@ -111,6 +139,11 @@ ACCEPTED = [
     "ssh://git@93.184.216.34:2222/org/repo.git",
     "git://93.184.216.34/org/repo",
     "https://[2001:4860:4860::8888]/org/repo.git",
+    # Wrapped forms of a global address are judged by it, so they pass too.
+    "https://[2002:808:808::1]/org/repo.git",
+    "https://[64:ff9b::808:808]/org/repo.git",
+    "https://[::ffff:8.8.8.8]/org/repo.git",
+    "https://100.128.0.1/org/repo.git",  # just outside 100.64.0.0/10
 ]
 
 
