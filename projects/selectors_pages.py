@@ -75,7 +75,11 @@ def _with_system_level(qs: QuerySet) -> QuerySet:
     )
     return qs.annotate(
         component_min=Subquery(lowest, output_field=IntegerField()),
-        system_level=Least(F("level"), Coalesce(F("component_min"), F("level"))),
+        system_level=Least(
+            F("level"),
+            Coalesce(F("component_min"), F("level"), output_field=IntegerField()),
+            output_field=IntegerField(),
+        ),
     )
 
 
@@ -124,7 +128,7 @@ def project_ladder(project: Project) -> Ladder:
 
 
 def project_timeline(
-    project: Project, *, which: str = "all", limit: int = 50
+    project: Project, *, which: str = "all", limit: int = 30
 ) -> list[TimelineEntry]:
     """The newest events of the project's history, filtered by category."""
     _, kinds = TIMELINE_FILTERS.get(which, TIMELINE_FILTERS["all"])

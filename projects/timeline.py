@@ -85,6 +85,8 @@ def event_sentence(kind: str, payload: dict[str, Any]) -> str:
     if kind == "project.created":
         return f"project registered at level {p.get('level', 0)}"
     if kind == "evidence.changed":
+        if p.get("from_level") is None:
+            return f"evidence level now {p.get('to_level')}"
         return f"evidence level {p.get('from_level')} -> {p.get('to_level')}"
     if kind == "signoff.recorded":
         verb = DECISION_WORDS.get(p.get("decision", ""), p.get("decision", "signed"))

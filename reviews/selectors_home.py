@@ -79,7 +79,7 @@ def waiting_on(user: Any) -> list[WaitingItem]:
                     if grant.role.key in slot.roles and (
                         slot.scope != SlotScope.INDEPENDENT or independent
                     ):
-                        fits.add(f"{grant.role.key} ({describe_slot(slot)})")
+                        fits.add(describe_slot(slot))
                         break
         if fits:
             items.append(WaitingItem(request, tuple(sorted(fits)), request.created_at))
