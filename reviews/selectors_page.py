@@ -181,6 +181,15 @@ class ChecksPanel:
     def passing(self) -> int:
         return sum(1 for r in self.rows if r.outcome in ("pass", "warn"))
 
+    @property
+    def attention(self) -> list[CheckRow]:
+        """Rows a reviewer must read: failing, erroring, missing or warning."""
+        return [r for r in self.rows if r.outcome != "pass"]
+
+    @property
+    def passed(self) -> list[CheckRow]:
+        return [r for r in self.rows if r.outcome == "pass"]
+
 
 def checks_panel(request: LevelChangeRequest) -> ChecksPanel:
     """The check run of a request with every result, required ones marked (four queries)."""
