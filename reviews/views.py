@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from projects.permissions import Action, user_can
 
 from .models import RequestState
+from .selectors_compare import card_since_last_gate, checks_since_last_gate
 from .selectors_home import my_open_requests, my_projects, team_activity, waiting_on
 from .selectors_page import checks_panel, request_for_page, requests_page, review_page
 
@@ -96,6 +97,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lr": level_request,
             "project": project,
             "panel": checks_panel(level_request),
+            "card_since": card_since_last_gate(level_request),
+            "checks_since": checks_since_last_gate(level_request),
             "is_requester": level_request.requester_id == request.user.pk,
             "may_sign": user_can(request.user, Action.SIGN_OFF, project),
             "under_review": level_request.state

@@ -360,3 +360,28 @@ def test_error_pages_render_in_the_app_style(ui, client, rf):
     assert missing.status_code == 404 and "Page not found" in text(missing)
     denied = defaults.permission_denied(rf.get("/"), Exception("You may not sign off here."))
     assert denied.status_code == 403 and "You may not sign off here." in denied.content.decode()
+
+
+def test_review_page_shows_what_changed_since_the_last_gate(ui, client):
+    entry = LevelChangeRequest.objects.get(project=ui.vision, kind="entry")
+    key = entry.requirements["required_checks"][0]  # passed at the entry review
+    builders.pass_checks(ui.request, except_=(key,))
+    project_services.card_update(project=ui.vision, actor=ui.org.researcher, tldr="Now sharper.")
+    client.force_login(ui.org.prod)
+    body = text(client.get(reverse("reviews:detail", args=[ui.request.pk])))
+    assert "Checks since the last gate" in body and f"#{entry.pk}</a>" in body
+    assert f'newly failing</span> <span class="mono">{key}</span>' in body
+    assert "Card changes since level 4" in body and "sections.tldr" in body
+    assert "+Now sharper." in body
+
+
+def test_review_page_without_an_earlier_gate_shows_no_comparison(db, client):
+    from tests.org import build_org
+
+    org = build_org()
+    request = builders.open_advance(org)
+    builders.pass_checks(request)
+    client.force_login(org.lead)
+    body = text(client.get(reverse("reviews:detail", args=[request.pk])))
+    assert "Checks since the last gate" not in body
+    assert "The card has not changed since then." in body  # v1 at level 0, untouched
