@@ -106,7 +106,17 @@ def logins_table() -> str:
     lines += [
         "",
         f"  password for every login: {DEMO_PASSWORD}",
-        f"  admin site: log in as '{ADMIN_USERNAME}' (superuser; '{MANAGER_USERNAME}' "
-        "may browse projects read-only)",
+        *(f"  {line}" for line in JOURNEYS),
+        f"  admin site (/admin/): log in as '{ADMIN_USERNAME}'",
     ]
     return "\n".join(lines)
+
+
+# Which login to use for which journey in the browser (printed by ``make run``).
+JOURNEYS: tuple[str, ...] = (
+    "journeys in the browser:",
+    "  a reviewer with work waiting: 'ethan' (ethics; request on anomaly-telemetry)",
+    "  a researcher following a request: 'rita' (owns anomaly-telemetry's request)",
+    "  a research lead: 'maya'; engineering: 'erik'; product: 'paula'",
+    f"  every project, read-only: '{MANAGER_USERNAME}'",
+)

@@ -127,7 +127,6 @@ AUTH_PASSWORD_VALIDATORS = [
 if env_bool("MLTRL_FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-LOGIN_URL = "admin:login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -248,6 +247,16 @@ MLTRL_RUN_HEARTBEAT_TIMEOUT_S = env_int("MLTRL_RUN_HEARTBEAT_TIMEOUT_S", 60, min
 MLTRL_RUN_MAX_ATTEMPTS = env_int("MLTRL_RUN_MAX_ATTEMPTS", 6, minimum=1)
 MLTRL_RUN_FLUSH_S = env_int("MLTRL_RUN_FLUSH_S", 1, minimum=0)  # results/progress write cadence
 MLTRL_MONITOR_FROM_LEVEL = env_int("MLTRL_MONITOR_FROM_LEVEL", 7, minimum=0)
+
+# --- browser UI ---------------------------------------------------------------------
+# The site's own stylesheet lives in the top-level static/ folder; pages sign in
+# through Django's auth views with the app's templates (templates/registration/).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "reviews:home"
+LOGOUT_REDIRECT_URL = "login"
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("mltrl_site.context_processors.site")
+MLTRL_PAGE_SIZE = env_int("MLTRL_PAGE_SIZE", 25, minimum=1)
 
 # --- audit chain: key, rotation, anchors (docs/deployment.md "The audit record") ----
 # Events are HMAC-SHA256 chained with a key the database never holds, so whoever

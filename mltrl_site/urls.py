@@ -1,15 +1,38 @@
-"""Top-level URL configuration."""
+"""Top-level URL configuration: each app's pages under its own namespace."""
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from reviews.api import RequestChecksView
+from reviews.views import root
 
 admin.site.site_header = "mltrl administration"
 admin.site.site_title = "mltrl"
 
+# Signing in, out and changing a password: Django's views with the app's templates
+# (templates/registration/). Logging out is a POST (Django 5 refuses GET).
+account_urls = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+]
+
 urlpatterns = [
+    path("", root, name="root"),
+    path("accounts/", include(account_urls)),
+    path("", include("reviews.urls")),
+    path("", include("gates.urls")),
+    path("projects/", include("projects.urls")),
+    path("teams/", include("projects.urls_teams")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

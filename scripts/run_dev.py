@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     url_host = f"[{host}]" if ":" in host else host
-    url = f"http://{url_host}:{port}/admin/"
+    url = f"http://{url_host}:{port}/"
     started = time.monotonic()
     announced = False
     status = 0
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
                 break
             if not announced:
-                if web_answers(f"{url}login/"):
+                if web_answers(f"{url}accounts/login/"):
                     announced = True
                     print_banner(url, demo_repos(folder))
                 elif time.monotonic() - started > START_TIMEOUT_SECONDS:

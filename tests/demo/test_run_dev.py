@@ -121,6 +121,7 @@ def test_serves_runs_a_worker_and_stops_both_on_sigint(tmp_path):
     try:
         url = f"http://127.0.0.1:{port}/admin/login/"
         _wait_for("the web server", lambda: _answers(url), process, timeout=240)
+        assert _answers(f"http://127.0.0.1:{port}/accounts/login/")  # the browser UI's sign-in
         _wait_for("the worker", lambda: " ready." in log_path.read_text(), process, timeout=90)
         # The seed left the open request's run queued; the worker takes it from the broker.
         database = tmp_path / "var" / "mltrl.sqlite3"

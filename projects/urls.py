@@ -1,0 +1,19 @@
+"""Project pages (namespace ``projects``)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "projects"
+
+urlpatterns = [
+    path("", views.project_list, name="list"),
+    path("<slug:slug>/", views.project_detail, name="detail"),
+    path("<slug:slug>/card/", views.card_detail, name="card"),
+    path("<slug:slug>/card/v<int:number>/", views.card_version, name="card_version"),
+    path("<slug:slug>/card/compare/", views.card_compare, name="card_compare"),
+    path("<slug:slug>/card/export.md", views.card_export, {"fmt": "md"}, name="card_export_md"),
+    path(
+        "<slug:slug>/card/export.json", views.card_export, {"fmt": "json"}, name="card_export_json"
+    ),
+]

@@ -1,0 +1,208 @@
+"""Project pages: the list, one project's page, and its MLTRL card (versions, diff, export).
+
+Views stay thin: parse the query string, call a selector, render. Projects come
+from the permission entry point, so a project outside the user's scope is a 404.
+Data of higher apps (requests, check runs) is composed in as fragments those
+apps serve (see ``reviews.views_fragments`` and ``gates.views``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .cards import card_content, card_diff, card_json, card_markdown
+from .levels import LEVELS, Phase
+from .models import CardSection, ProjectStatus
+from .permissions import Action, project_for, user_can
+from .selectors import project_level_at
+from .selectors_pages import (
+    GAP_CHOICES,
+    ProjectFilters,
+    card_version_get,
+    card_versions,
+    project_ladder,
+    project_timeline,
+    projects_list,
+    teams_for_filter,
+)
+from .timeline import TIMELINE_FILTERS
+
+
+def card_parts(content: dict) -> dict:
+    """Card content shaped for the card partial: labelled sections in card order."""
+    return {
+        "summary": content["summary"],
+        "sections": [
+            (section.label, content["sections"].get(section.value, "")) for section in CardSection
+        ],
+        "debriefs": content["debriefs"],
+    }
+
+
+@require_GET
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    filters = ProjectFilters.from_query(request.GET)
+    page = Paginator(projects_list(request.user, filters), settings.MLTRL_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/project_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "teams": teams_for_filter(request.user),
+            "levels": LEVELS,
+            "phases": Phase.choices,
+            "statuses": ProjectStatus.choices,
+            "gaps": GAP_CHOICES.items(),
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _level_on(project, raw: str) -> dict:
+    """Answer "which level was the project at on <date>" for the history form."""
+    if not raw:
+        return {}
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return {"error": "Enter a date as YYYY-MM-DD, for example 2026-03-01.", "raw": raw}
+    end_of_day = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return {"day": day, "level": project_level_at(project, end_of_day), "raw": raw}
+
+
+@require_GET
+@login_required
+def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_for(request.user, Action.VIEW, slug=slug)
+    which = request.GET.get("history", "all")
+    if which not in TIMELINE_FILTERS:
+        which = "all"
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "team": project.team,
+            "ladder": project_ladder(project),
+            "card": card_parts(card_content(project)),
+            "timeline": project_timeline(project, which=which),
+            "history_filter": which,
+            "history_filters": [(k, label) for k, (label, _) in TIMELINE_FILTERS.items()],
+            "level_on": _level_on(project, request.GET.get("on", "").strip()),
+            "can_change": user_can(request.user, Action.CHANGE, project),
+        },
+    )
+
+
+@require_GET
+@login_required
+def card_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live card, its earlier versions and the form to compare two of them."""
+    project = project_for(request.user, Action.VIEW, slug=slug)
+    versions = card_versions(project)
+    return render(
+        request,
+        "projects/card_detail.html",
+        {
+            "project": project,
+            "card": card_parts(card_content(project)),
+            "versions": versions,
+            "version": None,
+        },
+    )
+
+
+def _version_or_404(project, number: int):
+    version = card_version_get(project, number)
+    if version is None:
+        raise Http404("No such card version.")
+    return version
+
+
+@require_GET
+@login_required
+def card_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    project = project_for(request.user, Action.VIEW, slug=slug)
+    version = _version_or_404(project, number)
+    return render(
+        request,
+        "projects/card_detail.html",
+        {
+            "project": project,
+            "card": card_parts(version.content),
+            "versions": card_versions(project),
+            "version": version,
+        },
+    )
+
+
+def _parse_version_number(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@require_GET
+@login_required
+def card_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    """Diff two versions (``?from=3&to=7``); missing or bad numbers answer with the form."""
+    project = project_for(request.user, Action.VIEW, slug=slug)
+    versions = card_versions(project)
+    older_n = _parse_version_number(request.GET.get("from"))
+    newer_n = _parse_version_number(request.GET.get("to"))
+    error, changes, older, newer = "", None, None, None
+    if request.GET and (older_n is None or newer_n is None):
+        error = "Choose two versions to compare."
+    elif older_n is not None and newer_n is not None:
+        older, newer = card_version_get(project, older_n), card_version_get(project, newer_n)
+        if older is None or newer is None:
+            error = "One of those versions does not exist."
+        else:
+            changes = card_diff(older, newer)
+    status = 400 if error else 200
+    return render(
+        request,
+        "projects/card_compare.html",
+        {
+            "project": project,
+            "versions": versions,
+            "older": older,
+            "newer": newer,
+            "changes": changes,
+            "error": error,
+            "from_n": older_n,
+            "to_n": newer_n,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def card_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    """The live card (or ``?version=N``) as a Markdown or JSON download."""
+    project = project_for(request.user, Action.VIEW, slug=slug)
+    number = _parse_version_number(request.GET.get("version"))
+    if request.GET.get("version") and number is None:
+        raise Http404("No such card version.")
+    content = _version_or_404(project, number).content if number else card_content(project)
+    suffix = f"-v{number}" if number else ""
+    if fmt == "md":
+        body, mime, ext = card_markdown(content), "text/markdown; charset=utf-8", "md"
+    else:
+        body, mime, ext = card_json(content), "application/json", "json"
+    response = HttpResponse(body, content_type=mime)
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-card{suffix}.{ext}"'
+    return response
