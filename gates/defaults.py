@@ -1,8 +1,8 @@
-"""The default gate policy (DESIGN.md section 3), installed for gates that have none.
+"""The default gate policy (docs/workflow.md), installed for gates that have none.
 
 Each row: gate key, title, slots as (roles, count, scope), checks this gate adds,
 card sections it requires, roles that may waive a failing check.
-``*`` in DESIGN.md (independent) is ``SlotScope.INDEPENDENT`` here.
+``*`` in that table (independent) is ``SlotScope.INDEPENDENT`` here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The default review-role catalog (DESIGN.md section 3), installed when missing."""
+"""The default review-role catalog (docs/workflow.md, "Signing off"), installed when missing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The workflow rules a request must follow (DESIGN.md section 2), with the sentences users see.
+"""The workflow rules a request must follow (docs/workflow.md), with the sentences users see.
 
 Pure checks on locked rows, called by the services before anything is written.
 """
@@ -43,7 +43,7 @@ def require_active(project: Project) -> None:
 def check_level_rules(
     project: Project, kind: str, to_level: int, switchback_kind: str, reason: str
 ) -> None:
-    """The workflow rules of DESIGN.md section 2, each with the sentence users see."""
+    """The workflow rules of docs/workflow.md, each with the sentence users see."""
     require_active(project)
     if kind == RequestKind.ADVANCE:
         if project.level >= HIGHEST_LEVEL:

@@ -1,4 +1,4 @@
-"""The MLTRL card (DESIGN.md section 4) and the level catalog.
+"""The MLTRL card (docs/workflow.md, "The MLTRL card") and the level catalog.
 
 Level changes go through the real review services: required card sections are
 filled, passing check results are recorded for the pinned commit, and the

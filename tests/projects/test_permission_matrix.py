@@ -1,4 +1,4 @@
-"""The permission matrix of DESIGN.md, generated from a table and checked end to end.
+"""The permission matrix of docs/workflow.md, generated from a table and checked end to end.
 
 Three teams, built through the services: ``alpha`` owns project A, ``beta``
 reviews A and owns project B, ``gamma`` touches neither. A subject is a kind of

@@ -1,7 +1,7 @@
 """Shared steps of the review workflow tests, each through the real services.
 
 ``GATE_REVIEWERS`` says who in ``tests.org`` fills the slots of each default gate
-(DESIGN.md section 3); ``climb_to`` walks a project up gate by gate with them.
+(docs/workflow.md); ``climb_to`` walks a project up gate by gate with them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DESIGN.md section 2 level rules as the services enforce them, with the sentences users see."""
+"""The level rules of docs/workflow.md as the services enforce them, with their sentences."""
 
 from __future__ import annotations
 
