@@ -52,7 +52,11 @@ def card_edit(request: HttpRequest, slug: str, part: str) -> HttpResponse:
         raise Http404("No such card part.")
     card = MLTRLCard.objects.get(project=project)
     names = LINK_FIELDS if part == LINKS else (part,)
-    form = card_part_form(part, request.POST or None, {n: getattr(card, n) for n in names})
+    form = card_part_form(
+        part,
+        request.POST if request.method == "POST" else None,
+        {n: getattr(card, n) for n in names},
+    )
     status = 200
     if request.method == "POST":
         status = 400

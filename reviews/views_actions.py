@@ -81,7 +81,12 @@ def _action(
 def signoff(request: HttpRequest, pk: int) -> HttpResponse:
     lr = _visible(request, pk)
     require(request.user, Action.SIGN_OFF, lr.project)
-    form = SignOffForm(request.POST or None, initial={"commit_sha": lr.commit_sha})
+    if not review_actions(request.user, lr, []).sign:
+        # The same rule that shows the buttons: a forged POST is refused outright.
+        raise PermissionDenied("None of your review roles fits an empty slot of this request.")
+    form = SignOffForm(
+        request.POST if request.method == "POST" else None, initial={"commit_sha": lr.commit_sha}
+    )
 
     def run(f: forms.Form):
         data = f.cleaned_data
@@ -103,7 +108,7 @@ def signoff(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def comment(request: HttpRequest, pk: int) -> HttpResponse:
     lr = _visible(request, pk)
-    form = CommentForm(request.POST or None)
+    form = CommentForm(request.POST if request.method == "POST" else None)
     return _action(
         request,
         lr,
@@ -123,7 +128,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     lr = _visible(request, pk)
     if not review_actions(request.user, lr, []).withdraw:
         raise PermissionDenied("Only the requester or the owning team may withdraw this request.")
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     return _action(
         request,
         lr,
@@ -141,7 +146,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     lr = _visible(request, pk)
     require(request.user, Action.REQUEST_LEVEL_CHANGE, lr.project)
-    form = ResubmitForm(request.POST or None)
+    form = ResubmitForm(request.POST if request.method == "POST" else None)
     return _action(
         request,
         lr,
@@ -178,7 +183,7 @@ def waiver_new(request: HttpRequest, pk: int) -> HttpResponse:
     lr = _visible(request, pk)
     require(request.user, Action.WAIVE, lr.project)
     checks = request_requirements(lr).required_checks
-    form = WaiverGrantForm(request.POST or None, checks=checks)
+    form = WaiverGrantForm(request.POST if request.method == "POST" else None, checks=checks)
 
     def run(f: forms.Form):
         return waiver_grant(

@@ -29,7 +29,7 @@ class _Refused(Exception):
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_new(request: HttpRequest) -> HttpResponse:
-    form = NewProjectForm(request.POST or None, user=request.user)
+    form = NewProjectForm(request.POST if request.method == "POST" else None, user=request.user)
     status = 200
     if request.method == "POST":
         status = 400

@@ -92,7 +92,7 @@ def _open(request: HttpRequest, project: Project, form: forms.Form, **kw: Any):
 @login_required
 def advance(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, Action.REQUEST_LEVEL_CHANGE, slug=slug)
-    form = AdvanceForm(request.POST or None)
+    form = AdvanceForm(request.POST if request.method == "POST" else None)
     preview = _gate_preview(project)
     if request.method == "POST":
         if not form.is_valid():
@@ -111,7 +111,7 @@ def advance(request: HttpRequest, slug: str) -> HttpResponse:
 def switchback(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, Action.REQUEST_LEVEL_CHANGE, slug=slug)
     levels = [(n, Level(n).label) for n in range(project.entry_level, project.level)]
-    form = SwitchbackForm(request.POST or None, levels=levels)
+    form = SwitchbackForm(request.POST if request.method == "POST" else None, levels=levels)
     if request.method == "POST":
         if not form.is_valid():
             return _render(request, project, form, "switchback", 400)
