@@ -271,7 +271,8 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         return
     done = batch.done
     if context is not None:
-        store.save(mirror.facts_path, current=memo.current_blob_keys())
+        reachable = memo.current_blob_keys() | mirror.head_blob_keys()
+        store.save(mirror.facts_path, current=reachable, max_bytes=settings.MLTRL_FACTS_MAX_BYTES)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

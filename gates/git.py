@@ -219,6 +219,15 @@ class Mirror:
     def snapshot(self, sha: str) -> RepoSnapshot:
         return RepoSnapshot(self, sha)
 
+    def head_blob_keys(self) -> set[str]:
+        """``"<blob sha>:<path>"`` of every file at the mirror's branch heads (the facts
+        store keeps these; see gates.checks.facts)."""
+        out = self._git(["for-each-ref", "--format=%(objectname)", "refs/heads/"])
+        keys: set[str] = set()
+        for head in out.decode().split():
+            keys.update(f"{e._sha}:{e.path}" for e in RepoSnapshot(self, head)._iter_tree())
+        return keys
+
 
 def _check_branch(branch: str) -> None:
     problem = branch_name_problem(branch)

@@ -178,8 +178,8 @@ def test_blob_over_the_cap_is_never_downloaded(box, serve, org, settings):
     assert run.status == "succeeded"
     assert pack_bytes(Mirror(f"project-{org.project.pk}", serve.url(repo.name))) < len(weights)
     result = CheckResult.objects.filter(run=run, check_key="no_oversized_files").first()
-    if result is None:
-        pytest.skip("the no_oversized_files check is not registered")
+    # A rename or removal of the check must fail here, never silently skip.
+    assert result is not None, "the run has no no_oversized_files result"
     assert result.outcome == "fail"
     assert "model/weights.bin" in results_text(run)
 
