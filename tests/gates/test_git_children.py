@@ -187,9 +187,8 @@ def test_a_fetch_waits_for_the_mirror_lock_instead_of_failing(mirrors, tmp_path)
     )
     try:
         assert holder.stdout.readline() == b"held\n"
-        with pytest.raises(GitError) as busy:
-            with mirror_locked(mirror.path, wait_s=0.3):
-                pass
+        with pytest.raises(GitError) as busy, mirror_locked(mirror.path, wait_s=0.3):
+            pass
         assert (busy.value.kind, busy.value.transient) == ("mirror_busy", True)
         assert (mirror.path / "shallow.lock").exists()  # a live holder's lock is kept
         new_head = commit(repo, {"NOTES.md": "more\n"}, "notes")

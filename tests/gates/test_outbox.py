@@ -56,9 +56,13 @@ def test_the_check_runs_kind_is_registered():
 def test_broker_down_after_commit_is_logged_not_raised(
     project, django_capture_on_commit_callbacks, caplog
 ):
-    with broker_at(f"redis://127.0.0.1:{closed_port()}/0"), caplog.at_level(logging.WARNING):
-        with django_capture_on_commit_callbacks(execute=True):
-            run = check_run_request(project=project, trigger="manual")
+    down = f"redis://127.0.0.1:{closed_port()}/0"
+    with (
+        broker_at(down),
+        caplog.at_level(logging.WARNING),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        run = check_run_request(project=project, trigger="manual")
     run.refresh_from_db()
     assert (run.status, run.enqueued_at is not None) == ("queued", True)
     assert f"could not send the message for check run {run.pk}" in caplog.text
@@ -125,9 +129,7 @@ def test_one_failing_kind_does_not_stop_the_others(project, django_capture_on_co
     def broken(cutoff):
         raise RuntimeError("query failed")
 
-    outbox.outbox_register(
-        outbox.OutboxKind("broken", lambda: 1, broken, lambda row_id: True)
-    )
+    outbox.outbox_register(outbox.OutboxKind("broken", lambda: 1, broken, lambda row_id: True))
     try:
         run = _lost(project, django_capture_on_commit_callbacks)
         _age(run, 301)
