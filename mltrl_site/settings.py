@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE["outbox-dispatch"] = {
     # A pass that waited a whole period in a backed-up queue is superseded by the next.
     "options": {"expires": float(MLTRL_OUTBOX_PERIOD_S)},
 }
+# Worker and beat wait for a broker that is down for as long as it takes (the
+# default gives up after 100 tries and the process exits); a web request's
+# send still fails within a second (task publish retry policy) and is logged.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 LOGGING = {
     "version": 1,

@@ -25,12 +25,13 @@ def broker_at(url: str) -> Iterator[None]:
     """Send this process's Celery messages to ``url`` for real (not eagerly)."""
     from mltrl_site.celery import app
 
-    saved = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = url
+    keys = ("broker_url", "broker_read_url", "broker_write_url", "task_always_eager")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
     app.conf.task_always_eager = False
     _reset_pools(app)
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.task_always_eager = saved
+        app.conf.update(saved)
         _reset_pools(app)
