@@ -1,7 +1,8 @@
 """Pointing this test process's Celery app at another broker for a while.
 
 The app caches its connection pool and producer pool; both are dropped on the
-way in and out so the next message goes to the broker named here.
+way in and out so the next message goes to the broker named here, and the
+messages after it to the configured broker again.
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ from contextlib import contextmanager
 
 
 def _reset_pools(app) -> None:
-    pool, app._pool = app._pool, None
-    if pool is not None:
-        pool.force_close_all()
-    producers = app.amqp._producer_pool
+    # Only drop the references: kombu keeps producer pools in a registry keyed by
+    # connection, and a pool closed here would be handed back for the old URL later.
+    app._pool = None
     app.amqp._producer_pool = None
-    if producers is not None:
-        producers.force_close_all()
 
 
 @contextmanager
