@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "projects",
     "gates",
     "reviews",
+    "notifications",
     "portfolio",
     "demo",
 ]
@@ -318,6 +319,20 @@ CELERY_BEAT_SCHEDULE["audit-anchor"] = {
 # run by the migrate step as the owning role, creates and grants it).
 MLTRL_APP_DATABASE_URL = env_secret("MLTRL_APP_DATABASE_URL")
 # --- end of the audit block ---------------------------------------------------------
+
+# --- notifications (docs/ui.md "Notifications") ------------------------------------
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")
+# Links in emails start with this address.
+MLTRL_SITE_URL = env_str("MLTRL_SITE_URL", "http://127.0.0.1:8000")
+# An email still unsent this long after its message has the message sent again.
+MLTRL_NOTIFY_RESEND_AFTER_S = env_int("MLTRL_NOTIFY_RESEND_AFTER_S", 300, minimum=1)
+# The daily digest lists requests that have waited on a reviewer at least this long.
+MLTRL_DIGEST_WAITING_HOURS = env_int("MLTRL_DIGEST_WAITING_HOURS", 48, minimum=1)
+CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
+    "task": "notifications.daily_digest",
+    "schedule": float(env_int("MLTRL_DIGEST_PERIOD_S", 86400, minimum=60)),
+}
+# --- end of the notifications block ----------------------------------------------------
 
 # --- web edge: login throttle (django-axes) and Content-Security-Policy -----------
 INSTALLED_APPS += ["axes"]
