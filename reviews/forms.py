@@ -60,7 +60,7 @@ class SignOffForm(forms.Form):
         },
     )
     comment = forms.CharField(
-        label="Comment",
+        label="Comment with your decision",
         required=False,
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs=TEXT),
