@@ -17,6 +17,10 @@ from projects.models import Team
 from .forms import MAX_TEXT
 
 
+# Addresses under /projects/ that are pages, not projects.
+RESERVED_SLUGS = frozenset({"new"})
+
+
 class NewProjectForm(forms.Form):
     name = forms.CharField(
         label="Name", max_length=200, error_messages={"required": "Enter the project's name."}
@@ -79,6 +83,12 @@ class NewProjectForm(forms.Form):
             mine = mine.filter(memberships__user=user)
         self.fields["team"].queryset = mine.order_by("name").distinct()
         self.fields["reviewer_teams"].queryset = Team.objects.order_by("name")
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(f"The short name {slug!r} is reserved; choose another.")
+        return slug
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

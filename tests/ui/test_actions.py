@@ -227,6 +227,7 @@ def test_new_project_bad_input_on_every_field_and_success(ui, login):
         ({**good, "name": ""}, "Enter the project&#x27;s name."),
         ({**good, "slug": "Not A Slug"}, "Use only lowercase letters"),
         ({**good, "slug": "vision"}, "already exists"),
+        ({**good, "slug": "new"}, "is reserved"),
         ({**good, "team": str(ui.org.teams["product"].pk)}, "Choose one of your teams."),
         ({**good, "reviewer_teams": ["999999"]}, "Choose reviewer teams from the list."),
         ({**good, "repository_url": "file:///etc/passwd"}, "repository"),
