@@ -16,7 +16,6 @@ from projects.models import Team
 
 from .forms import MAX_TEXT
 
-
 # Addresses under /projects/ that are pages, not projects.
 RESERVED_SLUGS = frozenset({"new"})
 
