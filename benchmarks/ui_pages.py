@@ -8,7 +8,9 @@ comments and history, then N projects in bulk (valid rows: project, card,
 reviewer teams and the guardian permission rows the services would write,
 copied from one project registered through the service), then ``ANALYZE`` as
 autovacuum would after such a load. Each page is fetched
-with Django's test client as a research-team member, ``--repeat`` times after
+with Django's test client as a research-team member (``--teams``
+spreads the projects over more owning teams; by default research owns them
+all, so the viewer sees every one), ``--repeat`` times after
 a warm-up; the median server time is reported, at 100 projects and again after
 growing to 10,000.
 
@@ -51,43 +53,72 @@ def _setup_database():
     return connection, old
 
 
-def _grow(org, count: int, start: int) -> None:
-    """Add ``count`` projects in bulk, each with the rows the services would write."""
+def _templates(org, teams: int) -> list:
+    """One project per owning team registered through the service: research, plus
+    ``teams`` generated teams; the bulk rows copy its permission rows."""
+    from projects.models import Project
+    from projects.services import project_create, team_create
+    from tests.org import admin_actor
+
+    reviewers = [org.teams[t] for t in ("engineering", "product", "ethics-ops")]
+    out = [Project.objects.get(slug="vision")]
+    for i in range(teams):
+        team = team_create(slug=f"bench-team-{i}", name=f"Bench team {i}", actor=admin_actor())
+        out.append(
+            project_create(
+                team=team,
+                slug=f"bench-template-{i}",
+                name=f"Bench template {i}",
+                actor=admin_actor(),
+                reviewer_teams=reviewers,
+            )
+        )
+    return out
+
+
+def _grow(templates: list, count: int, start: int) -> None:
+    """Add ``count`` projects in bulk, round-robin over the templates' owning teams, each
+    with the rows the services would write (card, reviewer teams, permission rows)."""
     from projects.models import MLTRLCard, Project, ProjectGroupObjectPermission
 
-    teams = org.teams
-    template = Project.objects.get(slug="vision")
-    perms = list(
-        ProjectGroupObjectPermission.objects.filter(content_object=template).values_list(
-            "group_id", "permission_id"
+    shapes = [
+        (
+            t.team_id,
+            list(t.reviewer_teams.values_list("pk", flat=True)),
+            list(
+                ProjectGroupObjectPermission.objects.filter(content_object=t).values_list(
+                    "group_id", "permission_id"
+                )
+            ),
         )
-    )
-    reviewer_ids = list(template.reviewer_teams.values_list("pk", flat=True))
+        for t in templates
+    ]
     batch = 1000
     for offset in range(0, count, batch):
-        rows = [
+        numbers = range(start + offset, start + min(offset + batch, count))
+        made = Project.objects.bulk_create(
             Project(
-                slug=f"bulk-{start + i}",
-                name=f"Bulk model {start + i}",
-                team=teams["research"],
-                level=(start + i) % 10,
+                slug=f"bulk-{n}",
+                name=f"Bulk model {n}",
+                team_id=shapes[n % len(shapes)][0],
+                level=n % 10,
                 entry_level=0,
-                evidence_level=((start + i) % 10) if i % 3 else None,
+                evidence_level=(n % 10) if n % 3 else None,
                 description="A generated project for the page benchmark.",
             )
-            for i in range(offset, min(offset + batch, count))
-        ]
-        made = Project.objects.bulk_create(rows)
+            for n in numbers
+        )
+        owner = {p.pk: shapes[n % len(shapes)] for p, n in zip(made, numbers, strict=True)}
         MLTRLCard.objects.bulk_create(MLTRLCard(project=p, tldr="Generated.") for p in made)
         Project.reviewer_teams.through.objects.bulk_create(
             Project.reviewer_teams.through(project_id=p.pk, team_id=t)
             for p in made
-            for t in reviewer_ids
+            for t in owner[p.pk][1]
         )
         ProjectGroupObjectPermission.objects.bulk_create(
             ProjectGroupObjectPermission(content_object=p, group_id=g, permission_id=perm)
             for p in made
-            for g, perm in perms
+            for g, perm in owner[p.pk][2]
         )
 
 
@@ -146,6 +177,13 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--large", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--teams",
+        type=int,
+        default=0,
+        help="spread the projects over research and this many more owning teams "
+        "(0: research owns them all, so the viewer sees every one: the worst case)",
+    )
     args = parser.parse_args()
     connection, old = _setup_database()
     try:
@@ -163,18 +201,23 @@ def main() -> None:
         }
         from projects.models import Project
 
-        _grow(org, args.small - Project.objects.count(), 0)
+        templates = _templates(org, args.teams)
+        _grow(templates, args.small - Project.objects.count(), 0)
         _analyze(connection)
         t0 = time.perf_counter()
         small = _measure(client, urls, args.repeat)
-        _grow(org, args.large - args.small, args.small)
+        _grow(templates, args.large - args.small, args.small)
         _analyze(connection)
         build_s = round(time.perf_counter() - t0, 1)
         large = _measure(client, urls, args.repeat)
 
+        from projects.permissions import projects_for
+
         report = {
             "database": connection.vendor,
             "projects": [args.small, Project.objects.count()],
+            "owning_teams": 1 + args.teams,
+            "visible_to_viewer": projects_for(org.researcher).count(),
             "median_ms": {
                 name: {
                     "small": small[name],
