@@ -113,17 +113,23 @@ def test_checking_an_older_commit_keeps_the_facts_of_the_branch_head(org, settin
     from gates.engine import check_run_execute
     from gates.git import Mirror
     from gates.runs import check_run_request
+    from projects.actors import system_actor
     from projects.services import project_update
     from tests.gitrepo import commit, make_repo
     from tests.gitserver import allow_loopback
+    from tests.org import admin_actor
 
     allow_loopback(settings, mirrors=tmp_path / "mirrors", file_root=tmp_path / "repos")
     repo = make_repo(tmp_path / "repos", FILES)
     old = commit(repo, {"src/extra.py": "X = 1\n"}, "old")
     head = commit(repo, {"src/extra.py": "X = 2\n"}, "head")
-    project = project_update(project=org.project, repository_url=f"file://{repo}")
+    project = project_update(
+        project=org.project, repository_url=f"file://{repo}", actor=admin_actor()
+    )
     for sha in (head, old):  # the head first, then an older pinned commit
-        run = check_run_request(project=project, trigger="manual", commit_sha=sha)
+        run = check_run_request(
+            project=project, trigger="manual", commit_sha=sha, actor=system_actor("worker")
+        )
         check_run_execute(run.pk)
     mirror = Mirror(f"project-{project.pk}", project.repository_url)
     stored = {key for entries in _stored(mirror.facts_path).values() for key in entries}
