@@ -115,8 +115,13 @@ def logins_table() -> str:
 # Which login to use for which journey in the browser (printed by ``make run``).
 JOURNEYS: tuple[str, ...] = (
     "journeys in the browser:",
-    "  a reviewer with work waiting: 'ethan' (ethics; request on anomaly-telemetry)",
-    "  a researcher following a request: 'rita' (owns anomaly-telemetry's request)",
-    "  a research lead: 'maya'; engineering: 'erik'; product: 'paula'",
+    "  sign off a request: 'ethan' (ethics) -> Home, 'Waiting on you' -> Approve / Request"
+    " changes / Reject",
+    "  open a request, edit the card, register a project: 'rita' (researcher, research)"
+    " -> a research project -> 'Ask to advance', 'MLTRL card', Projects -> 'New project'",
+    "  resubmit after changes, withdraw: 'rita' on her request's review page",
+    "  grant a waiver, review as research lead: 'maya'; engineering: 'erik'; product: 'paula'",
+    "  manage a team (members, role grants): 'maya' (maintains research) -> Teams -> research",
+    "  notifications: the bell in the header (emails print on the console of make run)",
     f"  every project, read-only: '{MANAGER_USERNAME}'",
 )

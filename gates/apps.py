@@ -20,3 +20,9 @@ class GatesConfig(AppConfig):
     def ready(self) -> None:
         # Installed after migrate and after test flushes; admin edits are never overwritten.
         post_migrate.connect(_install_default_policies, sender=self)
+        # Queued runs whose message was lost are sent again by the outbox dispatcher.
+        from mltrl_site.outbox import outbox_register
+
+        from .run_outbox import CHECK_RUNS_OUTBOX
+
+        outbox_register(CHECK_RUNS_OUTBOX)

@@ -3,24 +3,24 @@
 Expect every delivery to happen twice: the run is claimed with a compare-and-
 swap under a row lock; a run held by a live worker is left alone, one held by
 a dead worker (stale heartbeat, or a local pid that no longer exists) is taken
-over. Results are upserted per (run, check), so a redelivered run ends once
-with exactly one set of results. Every failure ends the run in a defined state
-with a message the researcher can act on; the worker itself never crashes.
+over (``gates.run_lifecycle``). Results are upserted per (run, check), so a
+redelivered run ends once with exactly one set of results. Every failure ends
+the run in a defined state with a message the researcher can act on; the
+worker itself never crashes. A database outage is transient like a network
+one: the run goes back to the queue (its partial results are redone) and the
+task retries with backoff on a fresh connection.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 import threading
 import time
-from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from projects.actors import system_actor
@@ -33,67 +33,32 @@ from .checks.config import CONFIG_PATH, ConfigError, config_parse
 from .checks.facts import FactStore
 from .evidence import project_evidence_update
 from .git import GitError, Mirror
-from .models import CHECK_RUN_FINAL_STATES, CheckResult, CheckRun, CheckRunStatus
+from .models import CheckResult, CheckRun, CheckRunStatus
+from .run_lifecycle import (
+    BUSY,
+    DATABASE_ERRORS,
+    DATABASE_MESSAGE,
+    RUNNING_HERE,
+    Fault,
+    TransientRunError,
+    check_run_give_up,
+    check_runs_reap,
+    database_reconnect,
+    run_claim,
+    run_release,
+    worker_identity,
+)
 from .signals import check_results_changed, commit_resolved
 
+__all__ = [
+    "TransientRunError",
+    "check_run_execute",
+    "check_run_give_up",
+    "check_runs_reap",
+    "worker_identity",
+]
+
 logger = logging.getLogger(__name__)
-
-BUSY = "busy"
-
-
-class TransientRunError(Exception):
-    """A network-like failure worth retrying; the run was put back in the queue."""
-
-    def __init__(self, error: GitError):
-        super().__init__(error.message)
-        self.error = error
-
-
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _holder_is_dead(run: CheckRun) -> bool:
-    timeout = timedelta(seconds=settings.MLTRL_RUN_HEARTBEAT_TIMEOUT_S)
-    if run.heartbeat_at is None or timezone.now() - run.heartbeat_at > timeout:
-        return True
-    host, _, pid = run.claimed_by.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-    return False
-
-
-def _claim(run_id: int, worker: str) -> CheckRun | str | None:
-    with transaction.atomic():
-        run = CheckRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status in CHECK_RUN_FINAL_STATES:
-            return None
-        if run.status == CheckRunStatus.RUNNING and not _holder_is_dead(run):
-            return BUSY
-        run.attempts += 1
-        now = timezone.now()
-        if run.attempts > settings.MLTRL_RUN_MAX_ATTEMPTS:
-            run.status = CheckRunStatus.FAILED
-            run.error_kind = "gave_up"
-            run.message = (
-                f"The check run was started {run.attempts - 1} times without finishing "
-                "(its worker stopped each time); it was given up. Re-run it, and tell an "
-                "administrator if it happens again."
-            )
-            run.finished_at = now
-            run.save()
-            return None
-        run.status = CheckRunStatus.RUNNING
-        run.claimed_by = worker
-        run.heartbeat_at = now
-        run.started_at = run.started_at or now
-        run.save()
-        return run
 
 
 class _Heartbeat(threading.Thread):
@@ -108,14 +73,18 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stopped.wait(settings.MLTRL_RUN_HEARTBEAT_S):
-                alive = CheckRun.objects.filter(
-                    pk=self.run_id, claimed_by=self.worker, status=CheckRunStatus.RUNNING
-                ).update(heartbeat_at=timezone.now())
+                try:
+                    alive = CheckRun.objects.filter(
+                        pk=self.run_id, claimed_by=self.worker, status=CheckRunStatus.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except DATABASE_ERRORS:  # the run notices too; beat again once it is back
+                    database_reconnect()
+                    continue
                 if not alive:
                     self.lost.set()
                     return
         finally:
-            connection.close()
+            database_reconnect()
 
 
 class _ResultBatch:
@@ -200,13 +169,6 @@ def _announce(project_id: int, sha: str, run_id: int) -> None:
     check_results_changed.send(sender=CheckRun, project_id=project_id, commit_sha=sha)
 
 
-def _release(run: CheckRun, worker: str, error: GitError) -> None:
-    """Put a run back in the queue after a transient failure (the task retries it)."""
-    CheckRun.objects.filter(pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING).update(
-        status=CheckRunStatus.QUEUED, claimed_by="", message=error.message, error_kind=error.kind
-    )
-
-
 def _adopt_commit(run: CheckRun, sha: str) -> CheckRun:
     """Give the run its resolved commit, or point it at the run that already has it.
 
@@ -268,7 +230,7 @@ def _run_one(check, context: CheckContext) -> CheckOutput:
         return check.run(context)
     except GitError as exc:
         return errored(f"The check could not read the repository: {exc.message}")
-    except SoftTimeLimitExceeded:
+    except (SoftTimeLimitExceeded, *DATABASE_ERRORS):  # not the check's fault: the run's
         raise
     except Exception:
         logger.exception("check %s crashed", check.key)
@@ -328,7 +290,8 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         return
     done = batch.done
     if context is not None:
-        store.save(mirror.facts_path, current=memo.current_blob_keys())
+        reachable = memo.current_blob_keys() | mirror.head_blob_keys()
+        store.save(mirror.facts_path, current=reachable, max_bytes=settings.MLTRL_FACTS_MAX_BYTES)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 
@@ -336,19 +299,34 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
 def check_run_execute(run_id: int, *, worker: str | None = None) -> str:
     """Run one check run to a defined end. Raises ``TransientRunError`` to ask for a retry."""
     worker = worker or worker_identity()
-    claimed = _claim(run_id, worker)
+    try:
+        return _claim_and_execute(run_id, worker)
+    except DATABASE_ERRORS as exc:
+        logger.warning("check run %s: database error; it will be retried", run_id, exc_info=True)
+        database_reconnect()
+        fault = Fault("database", DATABASE_MESSAGE)
+        try:
+            run_release(run_id, worker, fault)
+        except DATABASE_ERRORS:  # still down: the retry takes the run over (same identity)
+            database_reconnect()
+        raise TransientRunError(fault) from exc
+
+
+def _claim_and_execute(run_id: int, worker: str) -> str:
+    claimed = run_claim(run_id, worker)
     if claimed is None:
         return "skipped"
     if claimed == BUSY:
         return BUSY
     run = claimed
+    RUNNING_HERE.add(run.pk)
     heartbeat = _Heartbeat(run.pk, worker)
     heartbeat.start()
     try:
         _execute(run, worker, heartbeat)
     except GitError as exc:
         if exc.transient:
-            _release(run, worker, exc)
+            run_release(run.pk, worker, exc)
             raise TransientRunError(exc) from exc
         _finish(run, worker, CheckRunStatus.FAILED, exc.message, exc.kind)
     except SoftTimeLimitExceeded:
@@ -360,6 +338,8 @@ def check_run_execute(run_id: int, *, worker: str | None = None) -> str:
             "and was stopped.",
             "timeout",
         )
+    except DATABASE_ERRORS:
+        raise
     except Exception:
         logger.exception("check run %s failed", run.pk)
         _finish(
@@ -373,46 +353,5 @@ def check_run_execute(run_id: int, *, worker: str | None = None) -> str:
     finally:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)
+        RUNNING_HERE.discard(run.pk)
     return "done"
-
-
-def check_run_give_up(run_id: int, message: str) -> None:
-    """After the last retry of a transient failure: end the run as failed."""
-    CheckRun.objects.filter(pk=run_id).exclude(status__in=CHECK_RUN_FINAL_STATES).update(
-        status=CheckRunStatus.FAILED,
-        message=message,
-        error_kind="gave_up",
-        finished_at=timezone.now(),
-        claimed_by="",
-    )
-
-
-def check_runs_reap() -> int:
-    """End or requeue runs whose worker died (heartbeat stopped). Returns how many."""
-    timeout = timedelta(seconds=settings.MLTRL_RUN_HEARTBEAT_TIMEOUT_S)
-    stale = CheckRun.objects.filter(
-        status=CheckRunStatus.RUNNING, heartbeat_at__lt=timezone.now() - timeout
-    )
-    reaped = 0
-    for run in stale:
-        with transaction.atomic():
-            locked = CheckRun.objects.select_for_update().get(pk=run.pk)
-            if locked.status != CheckRunStatus.RUNNING or not _holder_is_dead(locked):
-                continue
-            if locked.attempts >= settings.MLTRL_RUN_MAX_ATTEMPTS:
-                locked.status = CheckRunStatus.FAILED
-                locked.error_kind = "worker_lost"
-                locked.message = "The worker running these checks stopped; the run was given up."
-                locked.finished_at = timezone.now()
-                locked.save()
-            else:
-                locked.status = CheckRunStatus.QUEUED
-                locked.claimed_by = ""
-                locked.message = "The worker running these checks stopped; queued again."
-                locked.save()
-                from .tasks import run_checks
-
-                run_id = locked.pk
-                transaction.on_commit(lambda run_id=run_id: run_checks.delay(run_id))
-            reaped += 1
-    return reaped

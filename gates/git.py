@@ -21,12 +21,10 @@ the size of exactly the oversized blobs.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import shutil
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,7 +39,8 @@ from projects.repo_urls import (
 )
 
 from . import git_messages
-from .gitcli import HARDENING, GitError, GitLimits, git_env, kill_group, run_git
+from .gitcli import HARDENING, GitError, GitLimits, git_env, git_popen, kill_group, run_git
+from .mirror_lock import mirror_locked
 from .observed import note_all_content, note_blob, note_blobs, note_listing
 
 
@@ -49,18 +48,6 @@ def mirror_root() -> Path:
     root = Path(settings.MLTRL_GIT_MIRROR_DIR)
     root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One process at a time per mirror (fetching, unsetting promisor, reading)."""
-    lock_path = path.with_suffix(".lock")
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _pinned_resolve(url: str) -> tuple[str, ...]:
@@ -188,7 +175,7 @@ class Mirror:
         after one new commit moves only what changed.
         """
         pins = _checked_pins(self.url)
-        with _locked(self.path):
+        with mirror_locked(self.path, wait_s=self.limits.timeout_s + 30) as lock_fd:
             if not (self.path / "HEAD").exists():
                 shutil.rmtree(self.path, ignore_errors=True)
                 run_git(
@@ -212,6 +199,7 @@ class Mirror:
                         refspec,
                     ],
                     extra_config=pins,
+                    pass_fds=(lock_fd,),
                     watch_dir=self.path,
                     max_bytes=self.limits.max_mirror_bytes,
                 )
@@ -247,6 +235,15 @@ class Mirror:
 
     def snapshot(self, sha: str) -> RepoSnapshot:
         return RepoSnapshot(self, sha)
+
+    def head_blob_keys(self) -> set[str]:
+        """``"<blob sha>:<path>"`` of every file at the mirror's branch heads (the facts
+        store keeps these; see gates.checks.facts)."""
+        out = self._git(["for-each-ref", "--format=%(objectname)", "refs/heads/"])
+        keys: set[str] = set()
+        for head in out.decode().split():
+            keys.update(f"{e._sha}:{e.path}" for e in RepoSnapshot(self, head)._iter_tree())
+        return keys
 
 
 def _check_branch(branch: str) -> None:
@@ -360,14 +357,13 @@ class RepoSnapshot:
         for item in HARDENING:
             command += ["-c", item]
         command += ["--git-dir", str(self.mirror.path), "cat-file", "--batch"]
-        process = subprocess.Popen(
+        process = git_popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=git_env(self.mirror.home),
             cwd=self.mirror.home,
-            start_new_session=True,
         )
         feeder = threading.Thread(
             target=_feed_shas, args=(process, [e.sha for e in wanted]), daemon=True

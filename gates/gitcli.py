@@ -2,17 +2,26 @@
 time-outs that kill the whole process group, size caps, and errors classified
 into sentences a researcher can act on (``GitError``).
 
+git children never outlive the worker: each runs in its own process group
+that this process records and kills on time-out, on the soft time limit (any
+exception while waiting) and at worker shutdown (``kill_live_groups``); and
+each asks the kernel to kill it if its parent dies (``PR_SET_PDEATHSIG``), so
+a SIGKILLed pool process leaves no ``git fetch`` behind holding the mirror.
+
 ``gates.git`` builds mirrors and snapshots on top of ``run_git``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +118,53 @@ def _classify(stderr: str) -> GitError:
     return GitError(kind, message, transient=transient, detail=stderr.strip()[-2000:])
 
 
+_PR_SET_PDEATHSIG = 1
+# Looked up once here: the child must not load libraries between fork and exec.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+_live_groups: set[int] = set()
+_live_lock = threading.Lock()
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn``: the kernel sends SIGKILL to the child when its parent dies.
+
+    Checks the parent again after ``prctl``: had it died in between, the
+    signal would never come, so the child ends itself.
+    """
+    if _prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def git_popen(command: list[str], **kwargs) -> subprocess.Popen:
+    """Start a git process in its own group, recorded so shutdown can kill it."""
+    process = subprocess.Popen(
+        command, start_new_session=True, preexec_fn=die_with_parent(), **kwargs
+    )
+    with _live_lock:
+        _live_groups.add(process.pid)
+    return process
+
+
+def kill_live_groups() -> int:
+    """Kill every git process group this process started and that still runs."""
+    with _live_lock:
+        groups = list(_live_groups)
+        _live_groups.clear()
+    for pgid in groups:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+    return len(groups)
+
+
 def run_git(
     args: list[str],
     *,
@@ -119,8 +175,13 @@ def run_git(
     watch_dir: Path | None = None,
     max_bytes: int | None = None,
     ok_codes: tuple[int, ...] = (0,),
+    pass_fds: tuple[int, ...] = (),
 ) -> bytes:
-    """Run one hardened git command; kill its process group on timeout or size overrun."""
+    """Run one hardened git command; kill its process group on timeout or size overrun.
+
+    ``pass_fds`` are inherited by git and its children (the mirror's lock: it
+    stays held while any of them lives).
+    """
     command = ["git"]
     for item in (*HARDENING, *_protocol_config(), *extra_config):
         command += ["-c", item]
@@ -128,14 +189,14 @@ def run_git(
         command += ["--git-dir", str(git_dir)]
     command += args
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(
+        process = git_popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
             env=git_env(home),
             cwd=home,
-            start_new_session=True,
+            pass_fds=pass_fds,
         )
         overrun = threading.Event()
         if watch_dir is not None and max_bytes is not None:
@@ -154,8 +215,12 @@ def run_git(
         timer.start()
         try:
             code = process.wait()
+        except BaseException:  # soft time limit, shutdown: git must not outlive the wait
+            kill_group(process)
+            raise
         finally:
             timer.cancel()
+            _forget(process)
         if timed_out.is_set():
             raise GitError(
                 "timeout",
@@ -180,9 +245,17 @@ def run_git(
 
 
 def kill_group(process: subprocess.Popen) -> None:
-    with suppress(ProcessLookupError):
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    _forget(process)
+
+
+def _forget(process: subprocess.Popen) -> None:
+    """The group is gone once its leader was waited for and it ran nothing else."""
+    if process.returncode is not None:
+        with _live_lock:
+            _live_groups.discard(process.pid)
 
 
 def _dir_size(path: Path) -> int:

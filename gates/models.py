@@ -169,6 +169,12 @@ class CheckRun(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the run's message was last sent to the broker (the outbox "
+        "dispatcher sends it again when the run is still queued long after).",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -176,6 +182,7 @@ class CheckRun(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["project", "commit_sha", "status"]),
+            models.Index(fields=["status", "enqueued_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
         ]
         constraints = [

@@ -3,7 +3,10 @@
 ``check_run_request`` is the only way a run gets queued. It writes the run row
 first and enqueues the Celery task with ``transaction.on_commit``, so a worker
 never sees an id that does not exist yet, and a rolled-back request queues
-nothing.
+nothing. A broker error after commit is logged, never raised: the row is the
+truth and the outbox dispatcher sends a lost message again
+(``gates.run_outbox``); asking again for a commit whose run has waited too
+long sends its message again at once.
 """
 
 from __future__ import annotations
@@ -21,13 +24,12 @@ from projects.permissions import Action, require
 from . import checks as _catalog  # noqa: F401  (registers every check)
 from .checks.base import catalog_version, repository_checks
 from .models import CHECK_RUN_ACTIVE_STATES, CheckRun, CheckRunStatus, RunTrigger
+from .run_outbox import run_message_is_stale, run_message_send_on_commit
 from .services import clean_commit_sha
 
 
 def _enqueue(run: CheckRun) -> None:
-    from .tasks import run_checks  # tasks import this module; import late
-
-    transaction.on_commit(lambda: run_checks.delay(run.pk))
+    run_message_send_on_commit(run.pk)
 
 
 def _cancel_older_runs_of_request(project: Project, request_id: int | None, keep: CheckRun) -> None:
@@ -87,6 +89,10 @@ def check_run_request(
             run.request_id = request_id or run.request_id
             run.save()
             _enqueue(run)
+        elif run_message_is_stale(run):  # its message was probably lost: ring again
+            _enqueue(run)
+            if request_id is not None and run.request_id != request_id:
+                CheckRun.objects.filter(pk=run.pk).update(request_id=request_id)
         elif request_id is not None and run.request_id != request_id:
             CheckRun.objects.filter(pk=run.pk).update(request_id=request_id)
     else:

@@ -9,6 +9,7 @@ retry with exponential backoff; user errors never retry.
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 from django.conf import settings
 from django.db.models import Q
 
@@ -17,10 +18,18 @@ from projects.models import Project, ProjectStatus
 
 from .engine import TransientRunError, check_run_execute, check_run_give_up, check_runs_reap
 from .git_messages import gave_up_message
+from .gitcli import kill_live_groups
 from .models import CheckRun, RunTrigger
 from .runs import check_run_request
 
 RETRY_BASE_S = 5
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _kill_git_children(**_kwargs) -> None:
+    """A stopping worker (or pool process) takes its git processes with it."""
+    kill_live_groups()
 
 
 @shared_task(

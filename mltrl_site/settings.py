@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "projects",
     "gates",
     "reviews",
+    "notifications",
     "portfolio",
     "demo",
 ]
@@ -204,7 +205,10 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # hard time limit, so a slow run is never delivered twice while alive.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, CELERY_TASK_TIME_LIMIT * 4)}
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-check-runs": {"task": "gates.reap_stale_runs", "schedule": 60.0},
+    "reap-stale-check-runs": {
+        "task": "gates.reap_stale_runs",
+        "schedule": float(env_int("MLTRL_RUN_REAP_PERIOD_S", 60, minimum=1)),
+    },
     "monitoring-check-runs": {
         "task": "gates.schedule_monitoring_runs",
         "schedule": float(env_int("MLTRL_MONITOR_INTERVAL_S", 3600, minimum=60)),
@@ -247,6 +251,25 @@ MLTRL_RUN_HEARTBEAT_TIMEOUT_S = env_int("MLTRL_RUN_HEARTBEAT_TIMEOUT_S", 60, min
 MLTRL_RUN_MAX_ATTEMPTS = env_int("MLTRL_RUN_MAX_ATTEMPTS", 6, minimum=1)
 MLTRL_RUN_FLUSH_S = env_int("MLTRL_RUN_FLUSH_S", 1, minimum=0)  # results/progress write cadence
 MLTRL_MONITOR_FROM_LEVEL = env_int("MLTRL_MONITOR_FROM_LEVEL", 7, minimum=0)
+
+# --- Outbox dispatcher (mltrl_site/outbox.py; docs/deployment.md) ----------------
+# Beat runs the dispatcher every MLTRL_OUTBOX_PERIOD_S; it sends again the message
+# of a check run still queued MLTRL_RUN_RESEND_AFTER_S after its last one (lost by
+# a broker outage or restart). The per-repository facts cache is capped in bytes.
+MLTRL_OUTBOX_PERIOD_S = env_int("MLTRL_OUTBOX_PERIOD_S", 60, minimum=1)
+MLTRL_RUN_RESEND_AFTER_S = env_int("MLTRL_RUN_RESEND_AFTER_S", 300, minimum=1)
+MLTRL_FACTS_MAX_BYTES = env_int("MLTRL_FACTS_MAX_BYTES", 64_000_000, minimum=0)
+CELERY_BEAT_SCHEDULE["outbox-dispatch"] = {
+    "task": "mltrl.outbox_dispatch",
+    "schedule": float(MLTRL_OUTBOX_PERIOD_S),
+    # A pass that waited a whole period in a backed-up queue is superseded by the next.
+    "options": {"expires": float(MLTRL_OUTBOX_PERIOD_S)},
+}
+# Worker and beat wait for a broker that is down for as long as it takes (the
+# default gives up after 100 tries and the process exits); a web request's
+# send still fails within a second (task publish retry policy) and is logged.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- browser UI ---------------------------------------------------------------------
 # The site's own stylesheet lives in the top-level static/ folder; pages sign in
@@ -296,6 +319,20 @@ CELERY_BEAT_SCHEDULE["audit-anchor"] = {
 # run by the migrate step as the owning role, creates and grants it).
 MLTRL_APP_DATABASE_URL = env_secret("MLTRL_APP_DATABASE_URL")
 # --- end of the audit block ---------------------------------------------------------
+
+# --- notifications (docs/ui.md "Notifications") ------------------------------------
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.unread")
+# Links in emails start with this address.
+MLTRL_SITE_URL = env_str("MLTRL_SITE_URL", "http://127.0.0.1:8000")
+# An email still unsent this long after its message has the message sent again.
+MLTRL_NOTIFY_RESEND_AFTER_S = env_int("MLTRL_NOTIFY_RESEND_AFTER_S", 300, minimum=1)
+# The daily digest lists requests that have waited on a reviewer at least this long.
+MLTRL_DIGEST_WAITING_HOURS = env_int("MLTRL_DIGEST_WAITING_HOURS", 48, minimum=1)
+CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
+    "task": "notifications.daily_digest",
+    "schedule": float(env_int("MLTRL_DIGEST_PERIOD_S", 86400, minimum=60)),
+}
+# --- end of the notifications block ----------------------------------------------------
 
 # --- web edge: login throttle (django-axes) and Content-Security-Policy -----------
 INSTALLED_APPS += ["axes"]

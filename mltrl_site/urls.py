@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("gates.urls")),
     path("projects/", include("projects.urls")),
     path("teams/", include("projects.urls_teams")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Least
 
 from .ladder import Ladder, ladder_build
@@ -112,8 +112,14 @@ def projects_list(user: Any, filters: ProjectFilters) -> QuerySet[Project]:
 
 
 def teams_for_filter(user: Any) -> QuerySet[Team]:
-    """Teams that own at least one project the user sees (the list's team filter)."""
-    return Team.objects.filter(projects__in=projects_for(user)).distinct().order_by("name")
+    """Teams that own at least one project the user sees (the list's team filter).
+
+    One EXISTS per team, which stops at the first visible project: the cost
+    follows the number of teams, not of projects (a join over every visible
+    project took 95 ms at 10,000, see docs/performance.md).
+    """
+    visible = projects_for(user).filter(team_id=OuterRef("pk"))
+    return Team.objects.filter(Exists(visible)).order_by("name")
 
 
 def project_ladder(project: Project) -> Ladder:

@@ -34,6 +34,7 @@ from .selectors_pages import (
     teams_for_filter,
 )
 from .timeline import TIMELINE_FILTERS
+from .views_write import CARD_PARTS
 
 
 def card_parts(content: dict) -> dict:
@@ -104,6 +105,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "history_filters": [(k, label) for k, (label, _) in TIMELINE_FILTERS.items()],
             "level_on": _level_on(project, request.GET.get("on", "").strip()),
             "can_change": user_can(request.user, Action.CHANGE, project),
+            "can_request": user_can(request.user, Action.REQUEST_LEVEL_CHANGE, project),
         },
     )
 
@@ -122,6 +124,8 @@ def card_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "card": card_parts(card_content(project)),
             "versions": versions,
             "version": None,
+            "can_change": user_can(request.user, Action.CHANGE, project),
+            "card_parts": CARD_PARTS,
         },
     )
 

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from .models import Team
+from .permissions import is_admin, is_team_maintainer
 from .selectors_pages import team_members, team_projects, teams_list
 
 
@@ -34,5 +35,6 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "team": team,
             "members": team_members(team),
             "projects": team_projects(request.user, team),
+            "may_manage": is_admin(request.user) or is_team_maintainer(request.user, team),
         },
     )

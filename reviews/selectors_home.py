@@ -63,27 +63,55 @@ def waiting_on(user: Any) -> list[WaitingItem]:
     signed = approvals_many(candidates)
     items = []
     for request in candidates:
-        owner = request.project.team_id
-        teams = {owner, *reviewing.get(request.project_id, set())}
-        slots = request_requirements(request).slots
-        approvals = signed[request.pk][0]
-        before = _places_filled(slots, approvals, owner)
-        fits: set[str] = set()
-        for grant in grants:
-            if grant.team_id not in teams:
-                continue
-            independent = grant.team_id != owner and owner not in my_teams
-            probe = Approval(0, user.get_username(), grant.role.key, grant.team_id, independent)
-            if _places_filled(slots, [*approvals, probe], owner) > before:
-                for slot in slots:
-                    if grant.role.key in slot.roles and (
-                        slot.scope != SlotScope.INDEPENDENT or independent
-                    ):
-                        fits.add(describe_slot(slot))
-                        break
+        teams = {request.project.team_id, *reviewing.get(request.project_id, set())}
+        fits = _slots_fitting(user, request, signed[request.pk][0], teams, grants, my_teams)
         if fits:
-            items.append(WaitingItem(request, tuple(sorted(fits)), request.created_at))
+            items.append(WaitingItem(request, fits, request.created_at))
     return items
+
+
+def _slots_fitting(user, request, approvals, teams, grants, my_teams) -> tuple[str, ...]:
+    """The empty slots of ``request`` that one of ``grants`` would fill, in words."""
+    owner = request.project.team_id
+    slots = request_requirements(request).slots
+    before = _places_filled(slots, approvals, owner)
+    fits: set[str] = set()
+    for grant in grants:
+        if grant.team_id not in teams:
+            continue
+        independent = grant.team_id != owner and owner not in my_teams
+        probe = Approval(0, user.get_username(), grant.role.key, grant.team_id, independent)
+        if _places_filled(slots, [*approvals, probe], owner) > before:
+            for slot in slots:
+                if grant.role.key in slot.roles and (
+                    slot.scope != SlotScope.INDEPENDENT or independent
+                ):
+                    fits.add(describe_slot(slot))
+                    break
+    return tuple(sorted(fits))
+
+
+def slots_i_fit(user: Any, request: LevelChangeRequest) -> tuple[str, ...]:
+    """For the review page: the empty slots ``user`` could fill on ``request``.
+
+    The same rule as ``waiting_on`` (one request, the user's own earlier
+    decision left out so a reviewer may change it), for deciding whether the
+    sign-off form is shown; the service decides again on POST.
+    """
+    if not user.is_authenticated or user.pk == request.requester_id:
+        return ()
+    grants = list(RoleGrant.objects.filter(user=user).select_related("role"))
+    if not grants:
+        return ()
+    my_teams = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    teams = {
+        request.project.team_id,
+        *request.project.reviewer_teams.values_list("pk", flat=True),
+    }
+    approvals = [
+        a for a in approvals_many([request])[request.pk][0] if a.reviewer != user.get_username()
+    ]
+    return _slots_fitting(user, request, approvals, teams, grants, my_teams)
 
 
 @dataclass(frozen=True)

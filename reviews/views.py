@@ -1,8 +1,9 @@
 """Review pages (namespace ``reviews``): home, the requests list, the review page.
 
-Read side only for now: the action forms (sign off, waive, comment, withdraw,
-resubmit, re-run) plug into the marked template blocks of the review page and
-post to views that call the services. Views stay thin: parse, select, render.
+The action forms (sign off, waive, comment, withdraw, resubmit, re-run) fill
+the marked template blocks of the review page, shown only for what the user
+may do (``reviews.actions``), and post to ``views_actions``, which call the
+services. Views stay thin: parse, select, render.
 A request on a project the user may not see answers 404.
 """
 
@@ -17,7 +18,9 @@ from django.views.decorators.http import require_GET
 
 from projects.permissions import Action, user_can
 
-from .models import RequestState
+from .actions import review_actions
+from .forms import CommentForm, SignOffForm
+from .models import UNDER_REVIEW_STATES, RequestState
 from .selectors_compare import card_since_last_gate, checks_since_last_gate
 from .selectors_home import my_open_requests, my_projects, team_activity, waiting_on
 from .selectors_page import checks_panel, request_for_page, requests_page, review_page
@@ -89,11 +92,17 @@ def _request_or_404(request: HttpRequest, pk: int):
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     level_request = _request_or_404(request, pk)
     project = level_request.project
+    page = review_page(level_request)
+    actions = review_actions(request.user, level_request, [w["waiver"] for w in page.waivers])
     return render(
         request,
         "reviews/request_detail.html",
         {
-            "page": review_page(level_request),
+            "page": page,
+            "actions": actions,
+            "can_rerun": actions.rerun,
+            "signoff_form": SignOffForm(initial={"commit_sha": level_request.commit_sha}),
+            "comment_form": CommentForm(),
             "lr": level_request,
             "project": project,
             "panel": checks_panel(level_request),
@@ -117,8 +126,35 @@ def request_checks(request: HttpRequest, pk: int) -> HttpResponse:
     """
     level_request = _request_or_404(request, pk)
     panel = checks_panel(level_request)
-    context = {"lr": level_request, "project": level_request.project, "panel": panel}
+    context = {
+        "lr": level_request,
+        "project": level_request.project,
+        "panel": panel,
+        "can_rerun": review_actions(request.user, level_request, []).rerun,
+    }
     if request.htmx:
         status = 200 if panel.live else HTMX_STOP_POLLING
         return render(request, "reviews/_checks_panel.html", context, status=status)
     return render(request, "reviews/checks_page.html", context)
+
+
+@require_GET
+@login_required
+def request_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The verdict panel: polled by the review page while the request is under review.
+
+    Once the request is decided (approved: the level changed) an htmx request
+    gets 286 and the final verdict, which stops the polling without a reload.
+    """
+    level_request = _request_or_404(request, pk)
+    under_review = level_request.state in UNDER_REVIEW_STATES
+    context = {
+        "lr": level_request,
+        "project": level_request.project,
+        "page": review_page(level_request),
+        "under_review": under_review,
+    }
+    if request.htmx:
+        status = 200 if under_review else HTMX_STOP_POLLING
+        return render(request, "reviews/_verdict.html", context, status=status)
+    return render(request, "reviews/status_page.html", context)

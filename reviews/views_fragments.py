@@ -15,11 +15,20 @@ from projects.permissions import Action, project_for
 
 from .selectors_home import project_requests
 
+HTMX_STOP_POLLING = 286  # htmx stops polling an element that gets this status
+
 
 @require_GET
 @login_required
 def project_requests_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, Action.VIEW, slug=slug)
     context = {"project": project, **project_requests(project)}
-    template = "reviews/_project_requests.html" if request.htmx else "reviews/project_requests.html"
-    return render(request, template, context)
+    if not request.htmx:
+        return render(request, "reviews/project_requests.html", context)
+    response = render(request, "reviews/_project_requests.html", context)
+    if request.GET.get("level", "") not in ("", str(project.level)):
+        # The page was drawn at another level: let it reload its ladder.
+        response["HX-Trigger"] = "level-changed"
+    if context["active"] is None:
+        response.status_code = HTMX_STOP_POLLING
+    return response

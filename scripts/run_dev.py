@@ -30,7 +30,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 20
-START_TIMEOUT_SECONDS = 90
+# How long the web server may take to answer; a loaded machine (CI) may need longer.
+START_TIMEOUT_SECONDS = int(os.environ.get("MLTRL_DEV_START_TIMEOUT_S") or 90)
 
 
 def log(message: str) -> None:

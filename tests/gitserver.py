@@ -70,7 +70,8 @@ def _server_env(home: str) -> dict[str, str]:
 
 
 def _wait_listening(host: str, port: int, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + 10
+    # A condition with a generous deadline: on a loaded machine a server starts slowly.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited early with code {process.returncode}")

@@ -74,7 +74,7 @@ def manage(tmp_path: Path, *args: str, **variables: str) -> subprocess.Completed
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a bound on a hang only; generous for a loaded machine
     )
 
 

@@ -8,7 +8,9 @@ file's facts here and reads one blob instead of thousands. Reusing facts can
 never change a result; it only skips reading the same bytes twice.
 
 The engine keeps one store per repository next to its mirror (a cache: when it
-is lost or unreadable, the run simply reads everything). An extractor's name
+is lost or unreadable, the run simply reads everything). It is bounded: only
+blobs of the run's tree and of the mirror's branch heads stay, and the file
+never exceeds ``MLTRL_FACTS_MAX_BYTES`` (docs/checks.md). An extractor's name
 carries a version: bump it whenever what the extractor computes changes.
 """
 
@@ -82,18 +84,36 @@ class FactStore:
             return cls()
         return cls(data.get("facts", {}), data.get("checks", {}))
 
-    def save(self, path: Path, *, current: set[str] | None = None) -> None:
-        """Write what this run used, plus stored facts of blobs still in the tree
-        (``current``: ``"<sha>:<path>"`` keys), so checks whose output was reused
-        keep their facts for later; older blobs drop out. Written atomically."""
-        facts = {extractor: dict(used) for extractor, used in self._used.items()}
+    def save(
+        self, path: Path, *, current: set[str] | None = None, max_bytes: int | None = None
+    ) -> int:
+        """Write what this run used, plus stored facts of blobs still reachable
+        (``current``: ``"<sha>:<path>"`` keys of the run's tree and the mirror's
+        branch heads), so checks whose output was reused keep their facts for
+        later; every other blob drops out. Written atomically.
+
+        ``max_bytes`` bounds the file: when the full body is larger, only this
+        run's facts are kept; when even those are larger, the store is written
+        empty (a cache: the next run reads every blob). Returns the bytes written.
+        """
+        used = {extractor: dict(entries) for extractor, entries in self._used.items()}
+        facts = {extractor: dict(entries) for extractor, entries in used.items()}
         if current is not None:
             for extractor, known in self._data.items():
                 kept = facts.setdefault(extractor, {})
                 for key, value in known.items():
                     if key in current:
                         kept.setdefault(key, value)
+        candidates = (
+            {"format": STORE_FORMAT, "facts": facts, "checks": self.checks_used},
+            {"format": STORE_FORMAT, "facts": used, "checks": self.checks_used},
+            {"format": STORE_FORMAT, "facts": {}, "checks": {}},
+        )
+        for body in candidates:
+            data = json.dumps(body).encode("utf-8")
+            if max_bytes is None or len(data) <= max_bytes:
+                break
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        body = {"format": STORE_FORMAT, "facts": facts, "checks": self.checks_used}
-        tmp.write_text(json.dumps(body), encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
+        return len(data)

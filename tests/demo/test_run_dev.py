@@ -26,6 +26,9 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 RUN_DEV = BASE_DIR / "scripts" / "run_dev.py"
+# Every wait is on a condition; the deadline only bounds a hang. Generous, because
+# on a loaded 2-core CI machine starting Django, Celery and a seed takes minutes.
+LOADED = 600
 
 pytestmark = pytest.mark.worker
 
@@ -50,6 +53,7 @@ def _env(var_dir: Path, port: int) -> dict[str, str]:
         PORT=str(port),
         CELERY_CONCURRENCY="1",
         PYTHONUNBUFFERED="1",
+        MLTRL_DEV_START_TIMEOUT_S=str(LOADED),
     )
     return env
 
@@ -120,28 +124,30 @@ def test_serves_runs_a_worker_and_stops_both_on_sigint(tmp_path):
         )
     try:
         url = f"http://127.0.0.1:{port}/admin/login/"
-        _wait_for("the web server", lambda: _answers(url), process, timeout=240)
+        _wait_for("the web server", lambda: _answers(url), process, timeout=LOADED)
         assert _answers(f"http://127.0.0.1:{port}/accounts/login/")  # the browser UI's sign-in
-        _wait_for("the worker", lambda: " ready." in log_path.read_text(), process, timeout=90)
+        _wait_for("the worker", lambda: " ready." in log_path.read_text(), process, timeout=LOADED)
         # The seed left the open request's run queued; the worker takes it from the broker.
         database = tmp_path / "var" / "mltrl.sqlite3"
         _wait_for(
             "the worker to run the open request's checks",
             lambda: (_open_request_run(database) or ("",))[0] == "succeeded",
             process,
-            timeout=30,
+            timeout=LOADED,
         )
         assert _open_request_run(database)[1] == 5  # its results set the evidence level
         assert "'done'" in log_path.read_text()
-        _wait_for("the banner", lambda: "mltrl-demo" in log_path.read_text(), process, timeout=10)
+        _wait_for(
+            "the banner", lambda: "mltrl-demo" in log_path.read_text(), process, timeout=LOADED
+        )
         pids = _child_pids(log_path.read_text())
         assert set(pids) == {"web server", "celery worker"}
         assert all(_group_alive(pid) for pid in pids.values())
         assert (tmp_path / "var" / "celery-queue").is_dir()
 
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
-        deadline = time.monotonic() + 10
+        assert process.wait(timeout=LOADED) == 0
+        deadline = time.monotonic() + LOADED
         while any(_group_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not any(_group_alive(pid) for pid in pids.values())
@@ -167,7 +173,7 @@ def test_a_dying_child_stops_the_other_and_fails(tmp_path):
             env=_env(tmp_path / "var", port),
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=LOADED,
             stdin=subprocess.DEVNULL,
         )
     output = result.stdout + result.stderr

@@ -1,10 +1,10 @@
 """The catalog as a whole: keys match the default policy, metadata, catalog version,
-robustness (empty repository, non-UTF-8 file names) and speed on 5,000 files."""
+robustness (empty repository, non-UTF-8 file names) and verdicts on 5,000 files
+(their timings: benchmarks/catalog_5000.py)."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -169,9 +169,11 @@ def test_a_complete_repository_passes_every_check(repo_factory):
     assert failing == {}
 
 
-def test_performance_on_5000_files(repo_factory, capsys):
+def catalog_files(count: int = 5000) -> dict[str, str]:
+    """A repository of ``count`` files of five kinds plus ``GOOD_REPO`` (also used by
+    benchmarks/catalog_5000.py)."""
     files: dict[str, str] = {}
-    for n in range(5000):
+    for n in range(count):
         folder = f"pkg{n % 50}"
         kind = n % 5
         if kind == 0:
@@ -192,23 +194,18 @@ def test_performance_on_5000_files(repo_factory, capsys):
         else:
             files[f"{folder}/data{n}.json"] = json.dumps({"id": n, "values": list(range(20))})
     files.update(GOOD_REPO)
-    started = time.perf_counter()
+    return files
+
+
+def test_catalog_on_5000_files(repo_factory):
+    files = catalog_files()
     repo = repo_factory.repo(files, bare=True)
-    built = time.perf_counter()
     snapshot = repo_factory.snapshot(repo)
-    fetched = time.perf_counter()
     ctx = check_context(snapshot)
-    timings = {}
-    for check in repository_checks():
-        t0 = time.perf_counter()
-        check.run(ctx)
-        timings[check.key] = time.perf_counter() - t0
-    total = time.perf_counter() - fetched
-    with capsys.disabled():
-        print(
-            f"\n5,000-file repository: built {built - started:.2f} s, fetched "
-            f"{fetched - built:.2f} s, all {len(timings)} repository checks {total:.2f} s"
-        )
-        slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
-        print("  slowest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slowest))
+    outputs = {check.key: check.run(ctx) for check in repository_checks()}
+    # Timings live in benchmarks/catalog_5000.py; here: every check reads the whole
+    # large tree and reaches the verdict the files call for.
     assert len(snapshot.entries()) == len(files)
+    assert {k: o.outcome for k, o in outputs.items() if o.outcome != CheckOutcome.PASS} == {}
+    assert "2002" in outputs["tests_present"].message  # 1,000 generated files x 2, + 2
+    assert str(len(files)) in outputs["no_secrets"].message  # every text file scanned

@@ -44,7 +44,8 @@ README = (
 def root(settings, tmp_path):
     allow_loopback(settings, mirrors=tmp_path / "mirrors", file_root=tmp_path / "repos")
     settings.MLTRL_RUN_HEARTBEAT_S = 60
-    settings.MLTRL_GIT_TIMEOUT_S = 2
+    # Generous for a loaded machine; the stalling-server tests set their own short one.
+    settings.MLTRL_GIT_TIMEOUT_S = 60
     return tmp_path / "repos"
 
 
@@ -287,7 +288,8 @@ def test_reaped_run_is_delivered_again_and_finishes(project, capture):
 
 
 @pytest.mark.parametrize("server", ["stall", "closed"])
-def test_transient_errors_put_the_run_back_in_the_queue(org, root, server):
+def test_transient_errors_put_the_run_back_in_the_queue(org, root, settings, server):
+    settings.MLTRL_GIT_TIMEOUT_S = 2  # the stalled fetch is stopped by our timer
     with StallServer() as stall:
         url = stall.url("repo.git") if server == "stall" else f"http://127.0.0.1:{closed_port()}/r"
         project = project_update(project=org.project, repository_url=url, actor=admin_actor())

@@ -85,3 +85,57 @@ def test_unreadable_or_foreign_store_is_ignored(tmp_path):
     path.write_text('{"format": 999, "facts": {"x:v1": {}}}')
     assert FactStore.load(path)._data == {}
     assert FactStore.load(tmp_path / "missing.json")._data == {}
+
+
+def _stored(path) -> dict:
+    import json
+
+    return json.loads(path.read_text())["facts"]
+
+
+def test_store_over_its_cap_keeps_this_runs_facts_then_nothing(tmp_path):
+    path = tmp_path / "f.json"
+    old = FactStore()
+    old.facts("x:v1", [(f"old{n}.py", f"{n:040x}") for n in range(50)], lambda ps: {})
+    old.save(path)
+    store = FactStore.load(path)
+    store.facts("x:v1", [("a.py", "a" * 40)], lambda ps: dict.fromkeys(ps, 1))
+    still_there = {f"{n:040x}:old{n}.py" for n in range(50)} | {f"{'a' * 40}:a.py"}
+    full = store.save(path, current=still_there)
+    assert len(_stored(path)["x:v1"]) == 51
+    assert store.save(path, current=still_there, max_bytes=full - 1) <= full - 1
+    assert _stored(path) == {"x:v1": {f"{'a' * 40}:a.py": 1}}  # only what this run used
+    assert store.save(path, current=still_there, max_bytes=10) == path.stat().st_size
+    assert _stored(path) == {}  # even that was too large: an empty cache
+
+
+def test_checking_an_older_commit_keeps_the_facts_of_the_branch_head(org, settings, tmp_path):
+    from gates.engine import check_run_execute
+    from gates.git import Mirror
+    from gates.runs import check_run_request
+    from projects.actors import system_actor
+    from projects.services import project_update
+    from tests.gitrepo import commit, make_repo
+    from tests.gitserver import allow_loopback
+    from tests.org import admin_actor
+
+    allow_loopback(settings, mirrors=tmp_path / "mirrors", file_root=tmp_path / "repos")
+    repo = make_repo(tmp_path / "repos", FILES)
+    old = commit(repo, {"src/extra.py": "X = 1\n"}, "old")
+    head = commit(repo, {"src/extra.py": "X = 2\n"}, "head")
+    project = project_update(
+        project=org.project, repository_url=f"file://{repo}", actor=admin_actor()
+    )
+    for sha in (head, old):  # the head first, then an older pinned commit
+        run = check_run_request(
+            project=project, trigger="manual", commit_sha=sha, actor=system_actor("worker")
+        )
+        check_run_execute(run.pk)
+    mirror = Mirror(f"project-{project.pk}", project.repository_url)
+    stored = {key for entries in _stored(mirror.facts_path).values() for key in entries}
+    reachable = mirror.head_blob_keys() | {
+        f"{e._sha}:{p}" for p, e in mirror.snapshot(old).entries().items()
+    }
+    assert stored <= reachable
+    head_extra = next(k for k in mirror.head_blob_keys() if k.endswith(":src/extra.py"))
+    assert head_extra in stored  # the head's version survives a run on the older commit

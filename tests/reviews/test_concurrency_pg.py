@@ -31,7 +31,7 @@ SELF_SIGNOFF = "a requester cannot sign off their own request"
 
 def run_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     """Start every call in its own thread behind one barrier; return results or exceptions."""
-    barrier = threading.Barrier(len(calls), timeout=30)
+    barrier = threading.Barrier(len(calls), timeout=300)  # generous: loaded machine
     outcomes: list[Any] = [None] * len(calls)
 
     def worker(index: int, call: Callable[[], Any]) -> None:
@@ -47,7 +47,7 @@ def run_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=300)
     assert not any(t.is_alive() for t in threads), "a thread hung"
     return outcomes
 

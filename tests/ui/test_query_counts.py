@@ -112,3 +112,38 @@ def test_review_page_queries_do_not_grow_with_signoffs_comments_results(db, clie
     url_second = reverse("reviews:detail", args=[second.pk])
     checks_second = reverse("reviews:checks", args=[second.pk])
     assert (queries(client, url_second), queries(client, checks_second)) == small
+
+
+def test_review_page_with_actions_and_status_fragment_do_not_grow(db, client):
+    """A reviewer who may sign and waive: the action checks cost the same at both sizes."""
+    org = build_org()
+    client.force_login(org.lead)
+    first = builders.open_advance(org)
+    builders.pass_checks(first)
+    builders.comment(first, org.eng, "One comment.")
+    builders.waive(org, org.project, request_requirements(first).required_checks[0], "lead", "A.")
+    # one sign-off at each size: an empty IN (no signer) costs no query at all
+    builders.sign(org, first, "lead", "request_changes", tasks=["One task."])
+    pages = [
+        reverse("reviews:detail", args=[first.pk]),
+        reverse("reviews:status", args=[first.pk]),
+        reverse("reviews:signoff", args=[first.pk]),
+    ]
+    small = [queries(client, u) for u in pages]
+    assert b'value="approve"' in client.get(pages[0]).content  # the actions branch ran
+
+    second_project = builders.new_project(org, "busy")
+    second = builders.open_advance(org, second_project)
+    keys = request_requirements(second).required_checks
+    builders.pass_checks(second, except_=keys[:1])
+    for key in keys:
+        builders.waive(org, second_project, key, "lead", "Booked.")
+    for i in range(6):
+        builders.comment(second, org.users[("eng", "prod", "ops")[i % 3]], f"Comment {i}.")
+    builders.sign(org, second, "lead", "request_changes", tasks=["More tests."])
+    pages = [
+        reverse("reviews:detail", args=[second.pk]),
+        reverse("reviews:status", args=[second.pk]),
+        reverse("reviews:signoff", args=[second.pk]),
+    ]
+    assert [queries(client, u) for u in pages] == small

@@ -1,0 +1,78 @@
+"""The per-mirror lock, and the git lock files a killed fetch leaves behind.
+
+Fetches of one mirror take turns through an ``flock`` on a file beside it.
+The descriptor is handed down to git, so the lock is held as long as any git
+process of the fetch lives; a fetch that finds it held waits. Holding it
+therefore proves that no live git writes the mirror, and any ``*.lock`` file
+git left there (``shallow.lock`` after a SIGKILL) is stale and removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .gitcli import GitError
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def mirror_locked(path: Path, *, wait_s: float) -> Iterator[int]:
+    """One fetch at a time per mirror, across the worker processes of a host.
+
+    An ``flock`` on a file beside the mirror; yields its descriptor, which the
+    fetch hands down to git so the lock stays held while any git process of
+    that fetch lives (even one whose worker was killed). A fetch that finds it
+    held waits up to ``wait_s`` (a live fetch ends within its own time-out)
+    instead of failing; once it holds the lock, git lock files left in the
+    mirror belong to no live process and are removed (``stale_locks_remove``).
+    """
+    lock_path = path.with_suffix(".lock")
+    with open(lock_path, "w") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise GitError(
+                        "mirror_busy",
+                        "Another fetch of this repository did not finish in time; retrying.",
+                        transient=True,
+                    ) from None
+                time.sleep(0.1)  # polling a kernel lock; blocking flock cannot time out
+        try:
+            stale_locks_remove(path)
+            yield handle.fileno()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Lock files git creates in a bare repository while it writes; under the mirror
+# lock, nothing live holds them.
+_GIT_LOCK_FOLDERS = ("", "refs", "logs", "objects/info", "objects/pack")
+
+
+def stale_locks_remove(mirror: Path) -> list[str]:
+    """Remove ``*.lock`` files (``shallow.lock``, ``config.lock``, ref locks...) left
+    in the mirror by a git that died; returns their paths relative to the mirror."""
+    removed = []
+    for folder in _GIT_LOCK_FOLDERS:
+        base = mirror / folder
+        if not base.is_dir():
+            continue
+        found = base.rglob("*.lock") if folder in ("refs", "logs") else base.glob("*.lock")
+        for lock in found:
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+                removed.append(str(lock.relative_to(mirror)))
+    if removed:
+        logger.warning("removed stale git lock files in %s: %s", mirror, ", ".join(removed))
+    return removed

@@ -1,0 +1,69 @@
+"""Which actions the review page offers a user: buttons appear only for what they may do.
+
+This mirrors the services' rules (``reviews.services``, ``reviews.waivers``)
+for display only; every POST goes to a service that checks again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from projects.models import RoleGrant
+from projects.permissions import Action, user_can
+
+from .models import UNDER_REVIEW_STATES, LevelChangeRequest, RequestState, Waiver
+from .selectors import request_requirements
+from .selectors_home import slots_i_fit
+
+
+@dataclass(frozen=True)
+class ReviewActions:
+    sign_slots: tuple[str, ...] = ()  # empty slots my roles would fill
+    comment: bool = False
+    withdraw: bool = False
+    resubmit: bool = False
+    rerun: bool = False
+    waive_checks: tuple[str, ...] = ()
+    revocable: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def sign(self) -> bool:
+        return bool(self.sign_slots)
+
+
+def _waiver_roles_held(user: Any, lr: LevelChangeRequest, roles: tuple[str, ...]) -> bool:
+    teams = [lr.project.team_id, *lr.project.reviewer_teams.values_list("pk", flat=True)]
+    return RoleGrant.objects.filter(user=user, team_id__in=teams, role__key__in=roles).exists()
+
+
+def review_actions(user: Any, lr: LevelChangeRequest, waivers: list[Waiver]) -> ReviewActions:
+    """What ``user`` may do on ``lr`` now (a handful of queries, whatever the page size)."""
+    if not user.is_authenticated:
+        return ReviewActions()
+    project = lr.project
+    under_review = lr.state in UNDER_REVIEW_STATES
+    requester_side = user_can(user, Action.REQUEST_LEVEL_CHANGE, project)
+    is_requester = user.pk == lr.requester_id
+    sign_slots: tuple[str, ...] = ()
+    if under_review and not is_requester and user_can(user, Action.SIGN_OFF, project):
+        sign_slots = slots_i_fit(user, lr)
+    waive_checks: tuple[str, ...] = ()
+    revocable: set[int] = set()
+    live_waivers = [w for w in waivers if w.revoked_at is None]
+    if user_can(user, Action.WAIVE, project):
+        requirements = request_requirements(lr)
+        holds = _waiver_roles_held(user, lr, requirements.waiver_roles)
+        if holds and under_review and not is_requester:
+            waive_checks = requirements.required_checks
+        revocable = {w.pk for w in live_waivers if holds or w.granted_by_id == user.pk}
+    return ReviewActions(
+        sign_slots=sign_slots,
+        comment=True,
+        withdraw=lr.state in (*UNDER_REVIEW_STATES, RequestState.DRAFT)
+        and (is_requester or requester_side),
+        resubmit=lr.state == RequestState.CHANGES_REQUESTED and requester_side,
+        rerun=under_review and requester_side and bool(project.repository_url),
+        waive_checks=waive_checks,
+        revocable=frozenset(revocable),
+    )
