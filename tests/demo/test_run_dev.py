@@ -136,7 +136,8 @@ def test_serves_runs_a_worker_and_stops_both_on_sigint(tmp_path):
             timeout=LOADED,
         )
         assert _open_request_run(database)[1] == 5  # its results set the evidence level
-        assert "'done'" in log_path.read_text()
+        # Celery logs the task's result after the run row is final: wait for the line.
+        _wait_for("the task's log line", lambda: "'done'" in log_path.read_text(), process, LOADED)
         _wait_for(
             "the banner", lambda: "mltrl-demo" in log_path.read_text(), process, timeout=LOADED
         )
