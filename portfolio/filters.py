@@ -32,7 +32,8 @@ class Filters:
     level_max: int = HIGHEST_LEVEL
     status: str = ""
     days: int = DEFAULT_DAYS
-    now: datetime = field(default_factory=timezone.now, compare=False)
+    # Looked up at each call (not bound at import), so tests can set the clock.
+    now: datetime = field(default_factory=lambda: timezone.now(), compare=False)
 
     @property
     def since(self) -> datetime:

@@ -85,7 +85,7 @@ class Seeder:
     def __init__(self, *, projects: int, teams: int, seed: int, progress: Callable[[int], None]):
         self.n_projects = projects
         self.n_teams = max(1, min(teams, projects))
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
         self.progress = progress
         self.now = timezone.now()
         self.admin = self._admin()
@@ -273,10 +273,8 @@ class Seeder:
     # --- writing -----------------------------------------------------------------------------
     def run(self) -> dict[str, int]:
         teams = self.teams()
-        per_team = [[] for _ in teams]
         templates: dict[int, tuple[Project, list[tuple[int, int]], dict]] = {}
-        done = 0
-        for i, (team, member, lead) in enumerate(teams):
+        for team, member, _lead in teams:
             slug = f"{team.slug}-p0001"
             project = Project.objects.filter(slug=slug).first()
             if project is None:
@@ -289,7 +287,6 @@ class Seeder:
                 )
             )
             templates[team.pk] = (project, perms, card_content(project))
-            done += 1
         existing = Project.objects.filter(team__in=[t for t, _, _ in teams]).count()
         wanted = self.n_projects - existing
         counts = {"projects": 0, "events": 0, "requests": 0, "runs": 0}
@@ -314,7 +311,7 @@ class Seeder:
             )
             owners.append((member, lead))
         Project.objects.bulk_create(projects)
-        plans = [self.plan(p, m, l) for p, (m, l) in zip(projects, owners, strict=True)]
+        plans = [self.plan(p, m, lead) for p, (m, lead) in zip(projects, owners, strict=True)]
         Project.objects.bulk_update(projects, ["level", "evidence_level"])
         MLTRLCard.objects.bulk_create(MLTRLCard(project=p) for p in projects)
         CardVersion.objects.bulk_create(
@@ -346,7 +343,7 @@ class Seeder:
         for r in requests:  # auto_now_add set them to now: give them their history
             r.created_at = r.updated_at = r.seed_created_at
         LevelChangeRequest.objects.bulk_update(requests, ["created_at", "updated_at"])
-        runs, results, risks, extra = self._checks(plans)
+        runs, _results, _risks, extra = self._checks(plans)
         events = self._events(plans, extra)
         return {"projects": size, "events": events, "requests": len(requests), "runs": runs}
 

@@ -114,7 +114,7 @@ def cycle_time(scope: QuerySet, f: Filters) -> Table:
         with connection.cursor() as cursor:
             # Entry and switchback requests share one gate whatever their levels.
             cursor.execute(
-                "SELECT kind, CASE WHEN kind = 'advance' THEN from_level END AS a, "
+                "SELECT kind, CASE WHEN kind = 'advance' THEN from_level END AS a, "  # noqa: S608
                 "CASE WHEN kind = 'advance' THEN to_level END AS b, count(*), "
                 f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {epoch}), "
                 f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {epoch}) "

@@ -85,7 +85,8 @@ def test_check_pass_rates(tables):
 
 
 def test_trend(tables):
-    # week ends 2026-01-26 back to 2025-11-10 (00:00 UTC); nothing existed before day 0 (01-05 12:00)
+    # week ends 2026-01-26 back to 2025-11-10 (00:00 UTC); nothing existed before day 0
+    # (01-05 12:00)
     rows = tables["trend"]
     assert [r["week"] for r in rows][-3:] == ["2026-01-12", "2026-01-19", "2026-01-26"]
     assert len(rows) == 12

@@ -1,4 +1,4 @@
-"""The portfolio pages: links behind numbers, CSV, JSON, permission scoping, bad filters, queries."""
+"""Portfolio pages: links behind numbers, CSV, JSON, scoping, bad filters, query count."""
 
 from __future__ import annotations
 
