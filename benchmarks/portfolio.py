@@ -62,7 +62,8 @@ from projects.models import AuditEvent, Project
 
 repeat = int(sys.argv[1])
 user, _ = get_user_model().objects.get_or_create(username="bench-manager")
-user.user_permissions.add(Permission.objects.get(content_type__app_label="projects", codename="view_project"))
+view = Permission.objects.get(content_type__app_label="projects", codename="view_project")
+user.user_permissions.add(view)
 client = Client()
 client.force_login(user)
 out = {"projects": Project.objects.count(), "audit_events": AuditEvent.objects.count()}
@@ -77,7 +78,8 @@ for name, url in (("page", "/portfolio/?days=365"), ("api", "/api/v1/portfolio/?
         assert response.status_code == 200
     with CaptureQueriesContext(connection) as ctx:
         client.get(url)
-    out[name] = {"median_ms": round(1000 * statistics.median(times), 1), "queries": len(ctx.captured_queries)}
+    median = round(1000 * statistics.median(times), 1)
+    out[name] = {"median_ms": median, "queries": len(ctx.captured_queries)}
 print(json.dumps(out))
 """
 
