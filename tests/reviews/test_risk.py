@@ -184,3 +184,16 @@ def test_expired_waiver_is_a_reason_on_the_beat(org, project, repo, scheduled):
     reasons = {r["kind"] for r in ProjectRisk.objects.get(project=project).reasons}
     assert reasons == {"waiver_expired", "evidence_below"}
     assert AuditEvent.objects.filter(project=project, kind="project.at_risk").count() == 3
+
+
+def test_project_page_shows_the_flag_and_the_proposal(client, org, project, repo, scheduled):
+    _break(repo)
+    scheduled(project)
+    risk = ProjectRisk.objects.get(project=project)
+    client.force_login(org.researcher)
+    html = client.get(f"/projects/{project.slug}/").content.decode()
+    assert "At risk since" in html and "Required check readme_purpose fails" in html
+    assert f"/reviews/{risk.proposed_request_id}/" in html
+    commit(repo, {"README.md": README}, "README back")
+    scheduled(project)
+    assert "At risk since" not in client.get(f"/projects/{project.slug}/").content.decode()
