@@ -104,7 +104,12 @@ def main() -> None:
             db = f"{name}_pf_{label}"
             _admin(base, f'DROP DATABASE IF EXISTS "{db}"')
             _admin(base, f'CREATE DATABASE "{db}"')
-            env = {**os.environ, "DATABASE_URL": _url_with_db(base, db), "DEBUG": "1"}
+            env = {
+                **os.environ,
+                "DATABASE_URL": _url_with_db(base, db),
+                "DEBUG": "1",
+                "ALLOWED_HOSTS": "testserver",
+            }
             env.pop("MLTRL_REQUIRE_SERVICES", None)
             envs[label] = env
             _manage(env, "migrate", "--no-input")

@@ -175,6 +175,8 @@ class Seeder:
                 },
             ),
             Event("request.submit", at, member.pk, {**ref, "from": "draft", "to": "open"}),
+            # submitting queues the request's check run (no run row on the bulk path)
+            Event("checks.requested", at, member.pk, {**ref, "run": None, "trigger": "request"}),
             Event(
                 "signoff.recorded",
                 decided,
