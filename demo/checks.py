@@ -65,14 +65,16 @@ def checks_execute(project: Project, sha: str) -> CheckRun:
     return run
 
 
-def head_checks(project: Project, repo: DemoRepo, *, actor: Any) -> int | None:
+def head_checks(
+    project: Project, repo: DemoRepo, *, actor: Any, trigger: str = RunTrigger.MANUAL
+) -> int | None:
     """Check the branch head as someone pressing "run checks" would; return the evidence level.
 
     The run resolves the head; when that commit was checked already, the run
     that holds its results becomes the head's. A head whose run is still queued
     (the open request's) gets its evidence level from the worker, later: None.
     """
-    run = check_run_request(project=project, trigger=RunTrigger.MANUAL, actor=actor)
+    run = check_run_request(project=project, trigger=trigger, actor=actor)
     check_run_execute(run.pk)
     run.refresh_from_db()
     holder = run.duplicate_of if run.duplicate_of_id else run

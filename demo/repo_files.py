@@ -288,6 +288,14 @@ def rework(story: Story, level: int, reason: str) -> Files:
     raise ValueError(f"The demo has no rework for level {level}.")
 
 
+def drifted(story: Story) -> Files:
+    """A later commit that turns prediction logging off (a level-8 check then fails)."""
+    return {
+        "deploy/logging.yaml": "# Prediction logging paused while the log pipeline moves.\n"
+        "prediction_logging: false\ninput_sample_rate: 0\n",
+    }
+
+
 def work_in_progress(story: Story) -> Files:
     """Level-4 work started on a level-3 project; one requirement is not pinned yet."""
     return _code(story, pinned=False)

@@ -27,8 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .people import PEOPLE
-from .repo_files import Files, deliverables, readme_draft, rework, work_in_progress
-from .steps import WIP_UNPINNED, Changes, Climb, Entry, Pause, Reject, Switchback, Waiting, Waived
+from .repo_files import Files, deliverables, drifted, readme_draft, rework, work_in_progress
+from .steps import (
+    DRIFTED,
+    WIP_UNPINNED,
+    Changes,
+    Climb,
+    Entry,
+    Pause,
+    Reject,
+    Switchback,
+    Waiting,
+    Waived,
+)
 from .stories import Story
 
 BRANCH = "main"
@@ -147,6 +158,12 @@ def commit_plan(story: Story) -> list[PlannedCommit]:
     if WIP_UNPINNED in story.quirks:
         wip = work_in_progress(story)
         plan.append(PlannedCommit("WIP: package, tests and CI", wip, False, failures))
+    if DRIFTED in story.quirks:
+        plan.append(
+            PlannedCommit(
+                "Pause prediction logging during the log migration", drifted(story), False
+            )
+        )
     if not plan:
         plan.append(PlannedCommit("Notes and reading list", readme_draft(story), False))
     return plan

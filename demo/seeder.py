@@ -20,17 +20,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from gates.models import SlotScope
+from gates.models import RunTrigger, SlotScope
 from projects import services as project_services
+from projects.actors import system_actor
 from projects.models import MLTRLCard, Project, ProjectStatus, ReviewRole, Team
 from reviews import services as review_services
 from reviews.models import Decision, LevelChangeRequest, RequestKind, RequestState
+from reviews.risk import project_risk_assess
 from reviews.selectors import request_verdict
 from reviews.waivers import waiver_grant
 
 from .checks import checks_execute, ci_report, head_checks
 from .people import ADMIN_USERNAME, DEMO_PASSWORD, MANAGER_USERNAME, PEOPLE, TEAMS, Person
 from .repos import BRANCH, DemoCommit, DemoRepo
+from .steps import DRIFTED
 from .stories import (
     Changes,
     Climb,
@@ -203,6 +206,17 @@ class Seeder:
             if commit.for_request:
                 raise SeedError(f"Commit {commit.sha[:10]} of {project.slug} was never requested.")
             ci_report(project, commit)
+        if DRIFTED in story.quirks:
+            # Monitoring finds the drift: the head is checked by a scheduled run (as beat),
+            # then the at-risk rule runs as it does after every scheduled run.
+            head_checks(
+                project,
+                self.repos[story.slug],
+                actor=system_actor("beat"),
+                trigger=RunTrigger.SCHEDULE,
+            )
+            project_risk_assess(project_id=project.pk, actor=system_actor("worker"))
+            return
         head_checks(project, self.repos[story.slug], actor=self.requester(project))
 
     def write_card(self, story: Story, project: Project, request: LevelChangeRequest) -> None:

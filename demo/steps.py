@@ -7,6 +7,9 @@ from dataclasses import dataclass
 # Story quirks (``Story.quirks``): honest gaps in a repository that the real checks find.
 NO_VV = "requirements-without-vv"  # the research requirements lack their V&V section
 WIP_UNPINNED = "wip-unpinned-dependency"  # a later commit towards level 4, one pin missing
+# After its last level, a commit turns prediction logging off; the scheduled monitoring
+# run of the head finds it, and the project is flagged at risk (reviews/risk.py).
+DRIFTED = "monitoring-drift"
 
 
 @dataclass(frozen=True)

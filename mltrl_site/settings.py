@@ -213,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gates.schedule_monitoring_runs",
         "schedule": float(env_int("MLTRL_MONITOR_INTERVAL_S", 3600, minimum=60)),
     },
+    # At risk: flags and clears from the latest scheduled run (reviews/risk.py).
+    "assess-risks": {
+        "task": "reviews.assess_risks",
+        "schedule": float(env_int("MLTRL_MONITOR_INTERVAL_S", 3600, minimum=60)),
+    },
 }
 
 # --- REST framework -------------------------------------------------------------

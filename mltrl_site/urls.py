@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from portfolio.api import PortfolioTableView, PortfolioView
 from reviews.api import RequestChecksView
 from reviews.views import root
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("teams/", include("projects.urls_teams")),
     path("notifications/", include("notifications.urls")),
+    path("portfolio/", include("portfolio.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
@@ -41,4 +43,6 @@ urlpatterns = [
         RequestChecksView.as_view(),
         name="api-request-checks",
     ),
+    path("api/v1/portfolio/", PortfolioView.as_view(), name="api-portfolio"),
+    path("api/v1/portfolio/<slug:key>/", PortfolioTableView.as_view(), name="api-portfolio-table"),
 ]

@@ -102,6 +102,12 @@ def event_sentence(kind: str, payload: dict[str, Any]) -> str:
         return "changed " + ", ".join(sorted(p)) if p else "updated the project"
     if kind.startswith("request."):
         return _request_text(kind, p)
+    if kind == "project.at_risk":
+        return "flagged at risk by scheduled monitoring: " + "; ".join(
+            r.get("text", "") for r in p.get("reasons", [])
+        )
+    if kind == "project.risk_cleared":
+        return "no longer at risk: the scheduled checks pass again"
     if kind == "checks.requested":
         return f"checks queued ({p.get('trigger')})"
     if kind == "check.reported":

@@ -165,3 +165,35 @@ class Waiver(models.Model):
 
     def __str__(self) -> str:
         return f"waiver of {self.check_key} on {self.project} until {self.expires_at:%Y-%m-%d}"
+
+
+class RiskReason(models.TextChoices):
+    CHECK_FAILING = "check_failing", "A required check of the current level fails"
+    WAIVER_EXPIRED = "waiver_expired", "The waiver of a failing required check expired"
+    EVIDENCE_BELOW = "evidence_below", "The evidence level fell below the granted level"
+
+
+class ProjectRisk(models.Model):
+    """A project at level 7+ whose scheduled monitoring shows it no longer holds its level.
+
+    One row per project that was ever assessed; ``since`` is set while it is at
+    risk and cleared (with ``reasons``) when the checks pass again. Written only
+    by ``reviews.risk.project_risk_assess`` (the worker), audited both ways.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="risk")
+    since = models.DateTimeField(null=True, blank=True, help_text="At risk since; empty if not.")
+    reasons = models.JSONField(default=list, blank=True)
+    run = models.ForeignKey(
+        CheckRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    proposed_request = models.ForeignKey(
+        LevelChangeRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assessed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["since"])]
+
+    def __str__(self) -> str:
+        return f"{self.project} at risk since {self.since}" if self.since else f"{self.project} ok"

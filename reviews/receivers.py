@@ -15,6 +15,7 @@ from .followups import (
     requests_reevaluate_for_commit,
     requests_reevaluate_for_project,
 )
+from .risk import project_risk_assess
 
 
 @receiver(check_results_changed, dispatch_uid="reviews.reevaluate_on_check_results")
@@ -22,6 +23,12 @@ def reevaluate_on_check_results(sender, *, project_id: int, commit_sha: str, **k
     requests_reevaluate_for_commit(
         project_id=project_id, commit_sha=commit_sha, actor=system_actor("worker")
     )
+
+
+@receiver(check_results_changed, dispatch_uid="reviews.assess_risk_on_check_results")
+def assess_risk_on_check_results(sender, *, project_id: int, **kwargs) -> None:
+    # A scheduled run of a level 7+ project flags it at risk, or clears the flag.
+    project_risk_assess(project_id=project_id, actor=system_actor("worker"))
 
 
 @receiver(commit_resolved, dispatch_uid="reviews.follow_resolved_commit")

@@ -29,6 +29,7 @@ import gates.runs
 import gates.services
 import projects.services
 import reviews.followups
+import reviews.risk
 import reviews.services
 import reviews.waivers
 from gates.models import GatePolicy
@@ -42,6 +43,7 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     reviews.services,
     reviews.followups,
     reviews.waivers,
+    reviews.risk,
     gates.services,
     gates.runs,
     gates.policies,
@@ -60,6 +62,8 @@ NOT_WRITES = {
     # publishes a never-published policy as the ``migrate`` system actor (an install step)
     "gates.policies.policy_current_version",
     "gates.evidence.evidence_level_compute",
+    "reviews.risk.risk_reasons",
+    "reviews.risk.monitored_project_ids",
 }
 
 
@@ -205,6 +209,9 @@ WRITE_SERVICES: dict[str, Call] = {
     "gates.defaults.policies_install": lambda w, a: gates.defaults.policies_install(actor=a),
     "gates.evidence.project_evidence_update": lambda w, a: gates.evidence.project_evidence_update(
         project_id=w.org.project.pk, commit_sha=SHA_A, run_id=0, actor=a
+    ),
+    "reviews.risk.project_risk_assess": lambda w, a: reviews.risk.project_risk_assess(
+        project_id=w.org.project.pk, actor=a
     ),
 }
 

@@ -296,3 +296,34 @@ def test_evidence_levels_follow_the_repositories(seeded):
         check_key="pinned_dependencies",
     )
     assert wip.outcome == "fail" and "requirements.txt" in wip.message
+
+
+def test_monitoring_flags_a_drifted_project_at_risk_from_a_real_scheduled_run(seeded):
+    """review-sentiment (level 8) turned prediction logging off after its last review."""
+    from reviews.models import ProjectRisk
+
+    project = Project.objects.get(slug="review-sentiment")
+    risk = ProjectRisk.objects.get(project=project)
+    assert risk.since is not None
+    assert risk.run.trigger == "schedule" or risk.run.duplicate_of_id
+    checks = {r["check"] for r in risk.reasons if r["kind"] == "check_failing"}
+    assert "prediction_logging" in checks
+    assert risk.proposed_request.state == RequestState.DRAFT
+    assert risk.proposed_request.kind == RequestKind.SWITCHBACK
+    assert AuditEvent.objects.filter(project=project, kind="project.at_risk").exists()
+    assert ProjectRisk.objects.filter(since__isnull=False).count() == 1
+
+
+def test_morgan_sees_the_whole_portfolio(seeded, client):
+    from portfolio.dashboard import dashboard_tables
+    from portfolio.filters import Filters
+
+    morgan = get_user_model().objects.get(username=MANAGER_USERNAME)
+    tables = {t.key: t.rows for t in dashboard_tables(morgan, Filters(days=3650))}
+    assert sum(r["total"] for r in tables["levels"]) == len(STORIES)
+    assert tables["at_risk"][0]["count"] == 1
+    assert tables["checks"] and tables["cycle_time"] and tables["switchbacks"]
+    client.force_login(morgan)
+    assert client.get("/portfolio/?days=3650").status_code == 200
+    risky = client.get("/portfolio/projects/?days=3650&at_risk=1").content.decode()
+    assert "Multilingual review sentiment" in risky

@@ -1,0 +1,108 @@
+"""The portfolio as JSON: ``/api/v1/portfolio/`` (every table) and ``.../<key>/`` (one).
+
+DRF defaults (session authentication, authenticated users); the same filters as
+the page, scoped by ``projects/permissions.py``. A bad filter answers 400 with
+``{"detail": "..."}``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .dashboard import BUILDERS, dashboard_tables
+from .filters import Filters, filters_parse
+
+TABLE = inline_serializer(
+    "PortfolioTable",
+    {
+        "key": serializers.CharField(),
+        "title": serializers.CharField(),
+        "note": serializers.CharField(),
+        "columns": serializers.ListField(
+            child=serializers.DictField(child=serializers.CharField())
+        ),
+        "rows": serializers.ListField(child=serializers.DictField()),
+    },
+)
+FILTERS = inline_serializer(
+    "PortfolioFilters",
+    {
+        "team": serializers.ListField(child=serializers.CharField()),
+        "phase": serializers.CharField(),
+        "level_min": serializers.IntegerField(),
+        "level_max": serializers.IntegerField(),
+        "status": serializers.CharField(),
+        "days": serializers.IntegerField(),
+    },
+)
+PARAMETERS = [
+    OpenApiParameter("team", str, many=True, description="Team slug (repeatable)."),
+    OpenApiParameter(
+        "phase", str, enum=["research", "prototyping", "productization", "deployment"]
+    ),
+    OpenApiParameter("level_min", int, description="Lowest level, 0-9."),
+    OpenApiParameter("level_max", int, description="Highest level, 0-9."),
+    OpenApiParameter("status", str, enum=["active", "paused", "retired"]),
+    OpenApiParameter("days", int, description="Time window for events in days (default 90)."),
+]
+ERROR = inline_serializer("PortfolioError", {"detail": serializers.CharField()})
+
+
+def _filters_json(f: Filters) -> dict:
+    return {
+        "team": list(f.teams),
+        "phase": f.phase,
+        "level_min": f.level_min,
+        "level_max": f.level_max,
+        "status": f.status,
+        "days": f.days,
+    }
+
+
+class PortfolioView(APIView):
+    @extend_schema(
+        operation_id="portfolio",
+        summary="Every portfolio table over the projects you may see.",
+        parameters=PARAMETERS,
+        responses={
+            200: inline_serializer(
+                "Portfolio", {"filters": FILTERS, "tables": serializers.ListField(child=TABLE)}
+            ),
+            400: ERROR,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            f = filters_parse(request.query_params)
+        except ValidationError as error:
+            return Response({"detail": " ".join(error.messages)}, status=400)
+        tables = dashboard_tables(request.user, f)
+        return Response({"filters": _filters_json(f), "tables": [t.as_json() for t in tables]})
+
+
+class PortfolioTableView(APIView):
+    @extend_schema(
+        operation_id="portfolio_table",
+        summary="One portfolio table.",
+        parameters=[
+            OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(BUILDERS)),
+            *PARAMETERS,
+        ],
+        responses={200: TABLE, 400: ERROR},
+    )
+    def get(self, request: Request, key: str) -> Response:
+        if key not in BUILDERS:
+            raise Http404("No such portfolio table.")
+        try:
+            f = filters_parse(request.query_params)
+        except ValidationError as error:
+            return Response({"detail": " ".join(error.messages)}, status=400)
+        (table,) = dashboard_tables(request.user, f, only=key)
+        return Response(table.as_json())

@@ -1,0 +1,113 @@
+"""The dashboard's filters, read from the query string (every page and export shares them).
+
+``team`` (slug, repeatable), ``phase`` (research, prototyping, productization,
+deployment), ``level_min``/``level_max`` (0-9), ``status`` (active, paused,
+retired), ``days`` (time window for events: 7-730, default 90). A bad value is a
+``ValidationError`` with a sentence; the views answer it with 400.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+
+from projects.levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL, Phase
+from projects.models import ProjectStatus
+
+DEFAULT_DAYS = 90
+WINDOWS = (7, 30, 90, 180, 365, 730)
+
+
+@dataclass(frozen=True)
+class Filters:
+    teams: tuple[str, ...] = ()
+    phase: str = ""
+    level_min: int = LOWEST_LEVEL
+    level_max: int = HIGHEST_LEVEL
+    status: str = ""
+    days: int = DEFAULT_DAYS
+    # Looked up at each call (not bound at import), so tests can set the clock.
+    now: datetime = field(default_factory=lambda: timezone.now(), compare=False)
+
+    @property
+    def since(self) -> datetime:
+        return self.now - timedelta(days=self.days)
+
+    def levels(self) -> list[int]:
+        """The levels the filters admit (level range and phase together)."""
+        return [
+            info.number
+            for info in LEVELS
+            if self.level_min <= info.number <= self.level_max
+            and (not self.phase or info.phase == self.phase)
+        ]
+
+    def projects(self, qs: QuerySet) -> QuerySet:
+        """Narrow a queryset of projects (already scoped by permission) to the filters."""
+        if self.teams:
+            qs = qs.filter(team__slug__in=self.teams)
+        if self.status:
+            qs = qs.filter(status=self.status)
+        return qs.filter(level__in=self.levels())
+
+    def project_q(self, prefix: str) -> Q:
+        """The same narrowing as a Q over a relation (``prefix`` like ``"project__"``)."""
+        q = Q(**{f"{prefix}level__in": self.levels()})
+        if self.teams:
+            q &= Q(**{f"{prefix}team__slug__in": self.teams})
+        if self.status:
+            q &= Q(**{f"{prefix}status": self.status})
+        return q
+
+    def query(self, **extra: object) -> str:
+        """The query string of these filters plus ``extra`` (for links and exports)."""
+        pairs: list[tuple[str, object]] = [("team", t) for t in self.teams]
+        for key, value, default in (
+            ("phase", self.phase, ""),
+            ("level_min", self.level_min, LOWEST_LEVEL),
+            ("level_max", self.level_max, HIGHEST_LEVEL),
+            ("status", self.status, ""),
+            ("days", self.days, DEFAULT_DAYS),
+        ):
+            if value != default:
+                pairs.append((key, value))
+        pairs += [(k, v) for k, v in extra.items() if v is not None and v != ""]
+        return urlencode(pairs)
+
+
+def _int(params: QueryDict, key: str, default: int, low: int, high: int) -> int:
+    raw = params.get(key, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{key} must be a whole number, not {raw!r}.") from None
+    if not low <= value <= high:
+        raise ValidationError(f"{key} must be between {low} and {high}, not {value}.")
+    return value
+
+
+def filters_parse(params: QueryDict) -> Filters:
+    """Filters from a query string; a bad value raises ``ValidationError`` (a sentence)."""
+    teams = tuple(sorted({t.strip() for t in params.getlist("team") if t.strip()}))
+    phase = params.get("phase", "").strip()
+    if phase and phase not in Phase.values:
+        raise ValidationError(f"phase must be one of {', '.join(Phase.values)}, not {phase!r}.")
+    status = params.get("status", "").strip()
+    if status and status not in ProjectStatus.values:
+        raise ValidationError(
+            f"status must be one of {', '.join(ProjectStatus.values)}, not {status!r}."
+        )
+    level_min = _int(params, "level_min", LOWEST_LEVEL, LOWEST_LEVEL, HIGHEST_LEVEL)
+    level_max = _int(params, "level_max", HIGHEST_LEVEL, LOWEST_LEVEL, HIGHEST_LEVEL)
+    if level_min > level_max:
+        raise ValidationError(f"level_min ({level_min}) is above level_max ({level_max}).")
+    days = _int(params, "days", DEFAULT_DAYS, 1, 3650)
+    return Filters(teams, phase, level_min, level_max, status, days)

@@ -1,0 +1,250 @@
+"""Portfolio figures over projects: levels per team, funnel, evidence gaps, time in level, trend.
+
+Each function takes the permission-scoped, filtered project queryset (``scope``)
+and the ``Filters`` and returns a ``Table`` in a fixed number of queries,
+whatever the number of projects: grouping, conditional counts and window
+functions run in the database. Percentiles use PostgreSQL's ``percentile_cont``;
+on SQLite (tests, development) the same durations are fetched and the
+percentile taken in Python (``tables.percentile``, the same interpolation).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, Greatest, Lead
+
+from projects.levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL
+from projects.models import AuditEvent
+
+from .filters import Filters
+from .tables import Table, percentile
+
+LEVEL_RANGE = range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)
+LEVEL_EVENTS = ("project.created", "level.changed")
+EPOCH = "extract(epoch FROM left_at - created_at)"
+# Raw SQL below wraps SQL compiled by the ORM (``sql_with_params``) and constants;
+# every value is a bound parameter, hence the S608 exemptions.
+
+
+def levels_by_team(scope: QuerySet, f: Filters) -> Table:
+    """Projects at each level 0-9, one row per team (one query)."""
+    table = Table(
+        "levels",
+        "Projects by level and team",
+        [("team", "Team")] + [(f"l{n}", str(n)) for n in LEVEL_RANGE] + [("total", "Total")],
+    )
+    counts = (
+        scope.values("team__slug", "team__name", "level")
+        .annotate(n=Count("pk"))
+        .order_by("team__name", "level")
+    )
+    teams: dict[str, dict] = {}
+    for row in counts:
+        slug = row["team__slug"]
+        teams.setdefault(slug, {"team": row["team__name"], "slug": slug})[f"l{row['level']}"] = row[
+            "n"
+        ]
+    for slug, row in teams.items():
+        full = {"team": row["team"], **{f"l{n}": row.get(f"l{n}", 0) for n in LEVEL_RANGE}}
+        full["total"] = sum(full[f"l{n}"] for n in LEVEL_RANGE)
+        drill = {f"l{n}": ("projects", {"in_team": slug, "level": n}) for n in LEVEL_RANGE}
+        drill["total"] = ("projects", {"in_team": slug})
+        table.add(full, drill)
+    return table
+
+
+def _reached(scope: QuerySet) -> QuerySet:
+    """``scope`` annotated with the highest level each project ever held."""
+    highest = (
+        AuditEvent.objects.filter(project=OuterRef("pk"), kind="level.changed")
+        .annotate(to=Cast(KT("payload__to_level"), IntegerField()))
+        .values("project")
+        .annotate(m=Max("to"))
+        .values("m")
+    )
+    return scope.annotate(
+        reached=Greatest(
+            F("level"), Coalesce(Subquery(highest), Value(0)), output_field=IntegerField()
+        )
+    )
+
+
+def funnel(scope: QuerySet, f: Filters) -> Table:
+    """How many projects ever reached each level, and the conversion from the level below."""
+    table = Table(
+        "funnel",
+        "Readiness funnel: ever reached each level",
+        [("level", "Level"), ("reached", "Projects"), ("conversion", "From level below (%)")],
+        note="A project entering at level L through an entry review counts as reaching L.",
+    )
+    counts = _reached(scope).aggregate(
+        **{f"r{n}": Count("pk", filter=Q(reached__gte=n)) for n in LEVEL_RANGE}
+    )
+    previous = None
+    for n in LEVEL_RANGE:
+        reached = counts[f"r{n}"]
+        conversion = round(100 * reached / previous, 1) if previous else None
+        table.add(
+            {"level": n, "reached": reached, "conversion": conversion},
+            {"reached": ("projects", {"reached": n})},
+        )
+        previous = reached
+    return table
+
+
+def reached_filter(scope: QuerySet, level: int) -> QuerySet:
+    """Drill-down of the funnel: projects that ever reached ``level``."""
+    return _reached(scope).filter(reached__gte=level)
+
+
+GAPS = {
+    "behind": ("Evidence below granted", Q(evidence_level__lt=F("level"))),
+    "ahead": ("Evidence above granted", Q(evidence_level__gt=F("level"))),
+    "none": ("Evidence equals granted", Q(evidence_level=F("level"))),
+    "unknown": ("No evidence yet", Q(evidence_level__isnull=True)),
+}
+
+
+def evidence_gaps(scope: QuerySet, f: Filters) -> Table:
+    """Projects whose repository shows less (or more) than their granted level (one query)."""
+    table = Table(
+        "evidence",
+        "Evidence level against granted level",
+        [("gap", "Gap"), ("projects", "Projects")],
+    )
+    counts = scope.aggregate(**{k: Count("pk", filter=q) for k, (_, q) in GAPS.items()})
+    for key, (label, _) in GAPS.items():
+        table.add({"gap": label, "projects": counts[key]}, {"projects": ("projects", {"gap": key})})
+    return table
+
+
+def _level_spans(scope: QuerySet) -> QuerySet:
+    """Each level a project held: (project, level, entered, left) from its audit events.
+
+    ``left`` is the next level event of the same project (a window function), or
+    NULL while it still holds that level.
+    """
+    return (
+        AuditEvent.objects.filter(project__in=scope.values("pk"), kind__in=LEVEL_EVENTS)
+        .annotate(
+            lvl=Coalesce(Cast(KT("payload__to_level"), IntegerField()), Value(0)),
+            left_at=Window(
+                Lead("created_at"), partition_by=[F("project_id")], order_by=F("seq").asc()
+            ),
+        )
+        .values("project_id", "lvl", "created_at", "left_at")
+    )
+
+
+def _spans_sql(scope: QuerySet) -> tuple[str, tuple]:
+    sql, params = _level_spans(scope).query.sql_with_params()
+    return f"SELECT * FROM ({sql}) AS spans", params  # noqa: S608
+
+
+def time_in_level(scope: QuerySet, f: Filters) -> Table:
+    """Median and 90th percentile of completed stays at each level, in days (one query).
+
+    A stay counts once it has ended (the project moved on) within the time window.
+    """
+    table = Table(
+        "time_in_level",
+        "Time in level (days, completed stays)",
+        [("level", "Level"), ("stays", "Stays"), ("median", "Median"), ("p90", "90th percentile")],
+    )
+    spans, params = _spans_sql(scope)
+    by_level: dict[int, tuple[int, float | None, float | None]] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT lvl, count(*), "  # noqa: S608
+                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {EPOCH}), "
+                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {EPOCH}) "
+                f"FROM ({spans}) AS s WHERE left_at IS NOT NULL AND left_at >= %s GROUP BY lvl",
+                (*params, _param(f.since)),
+            )
+            for lvl, n, med, p90 in cursor.fetchall():
+                by_level[lvl] = (n, float(med), float(p90))
+        else:
+            cursor.execute(
+                f"SELECT lvl, created_at, left_at FROM ({spans}) AS s "  # noqa: S608
+                f"WHERE left_at IS NOT NULL AND left_at >= %s",
+                (*params, _param(f.since)),
+            )
+            durations: dict[int, list[float]] = {}
+            for lvl, entered, left in cursor.fetchall():
+                entered, left = _dt(entered), _dt(left)
+                durations.setdefault(lvl, []).append((left - entered).total_seconds())
+            for lvl, values in durations.items():
+                by_level[lvl] = (len(values), percentile(values, 0.5), percentile(values, 0.9))
+    for n in LEVEL_RANGE:
+        stays, med, p90 = by_level.get(n, (0, None, None))
+        table.add(
+            {"level": n, "stays": stays, "median": _days(med), "p90": _days(p90)},
+            {"stays": ("projects", {"level_held": n})},
+        )
+    return table
+
+
+def trend(scope: QuerySet, f: Filters, weeks: int = 12) -> Table:
+    """Projects at each level at the end of each of the last ``weeks`` weeks (one query)."""
+    weeks = max(1, min(weeks, (f.days + 6) // 7))
+    ends = [f.now - timedelta(weeks=w) for w in range(weeks - 1, -1, -1)]
+    table = Table(
+        "trend",
+        "Level distribution week by week",
+        [("week", "Week ending")] + [(f"l{n}", str(n)) for n in LEVEL_RANGE],
+        note="From the audit log: the level each project held at the end of each week.",
+    )
+    spans, params = _spans_sql(scope)
+    columns = ", ".join(
+        "SUM(CASE WHEN created_at <= %s AND (left_at IS NULL OR left_at > %s) THEN 1 ELSE 0 END)"
+        for _ in ends
+    )
+    week_params = [_param(end) for end in ends for _ in (0, 1)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT lvl, {columns} FROM ({spans}) AS s GROUP BY lvl",  # noqa: S608
+            (*week_params, *params),
+        )
+        counts = {row[0]: row[1:] for row in cursor.fetchall()}
+    for i, end in enumerate(ends):
+        row = {"week": end.date().isoformat()}
+        row.update({f"l{n}": int(counts.get(n, [0] * len(ends))[i] or 0) for n in LEVEL_RANGE})
+        table.add(row)
+    return table
+
+
+def _param(value):
+    """A datetime as the backend stores it (raw SQL gets no field conversion)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _dt(value):
+    """SQLite returns timestamps from raw SQL as text."""
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        return parse_datetime(value)
+    return value
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 86400, 1)
+
+
+PHASE_OF = {info.number: info.phase.label for info in LEVELS}

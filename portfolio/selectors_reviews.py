@@ -1,0 +1,298 @@
+"""Portfolio figures over requests, sign-offs, waivers and check results.
+
+Each function takes the permission-scoped, filtered project queryset and the
+``Filters`` and returns a ``Table`` in a fixed number of queries. Who an open
+request waits on is decided by the reviews app's own slot matching
+(``reviews.evaluation.match_slots``), so the bottleneck view agrees with the
+review page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from gates.models import (
+    PASSING_OUTCOMES,
+    CheckOutcome,
+    CheckResult,
+    CheckRunStatus,
+    GatePolicyVersion,
+)
+from gates.policies import Slot
+from reviews.evaluation import match_slots
+from reviews.models import (
+    UNDER_REVIEW_STATES,
+    LevelChangeRequest,
+    RequestKind,
+    RequestState,
+    SignOff,
+    SwitchbackKind,
+    Waiver,
+)
+from reviews.selectors_batch import approvals_many
+
+from .filters import Filters
+from .tables import Table, percentile
+
+WAITING_DAYS = 14  # an open request older than this is "waiting long"
+EXPIRING_DAYS = 14  # a waiver ending within this is "expiring"
+SCOPE_WORDS = {"any": "any team", "owning_team": "the owning team", "independent": "outside it"}
+
+
+def gate_label(kind: str, from_level: int, to_level: int) -> str:
+    return f"{from_level}-{to_level}" if kind == RequestKind.ADVANCE else kind
+
+
+def requests_in(scope: QuerySet) -> QuerySet:
+    return LevelChangeRequest.objects.filter(project__in=scope.values("pk"))
+
+
+def waiting_on_rows(scope: QuerySet) -> dict[tuple[str, str, str], list[int]]:
+    """(roles, team, scope) -> ids of open requests with an empty place of that slot.
+
+    A request's slots come from its gate's policy version alone, so they are read
+    once per version (not from each request's requirements JSON).
+    """
+    open_qs = requests_in(scope).filter(state=RequestState.OPEN)
+    rows = list(
+        open_qs.order_by("created_at", "pk").values_list(
+            "pk", "policy_version_id", "project__team_id", "project__team__name"
+        )
+    )
+    slots_of = {
+        pk: tuple(Slot(tuple(s["roles"]), s["count"], s["scope"]) for s in snapshot["slots"])
+        for pk, snapshot in GatePolicyVersion.objects.filter(
+            pk__in=open_qs.values("policy_version_id")
+        ).values_list("pk", "snapshot")
+    }
+    approvals = approvals_many([LevelChangeRequest(pk=row[0]) for row in rows])
+    out: dict[tuple[str, str, str], list[int]] = {}
+    for pk, version_id, team_id, team_name in rows:
+        slots = slots_of[version_id]
+        filled = match_slots(slots, approvals[pk][0], team_id)
+        for slot, holders in zip(slots, filled, strict=True):
+            if len(holders) < slot.count:
+                out.setdefault((" or ".join(slot.roles), team_name, slot.scope), []).append(pk)
+    return out
+
+
+def bottlenecks(scope: QuerySet, f: Filters) -> Table:
+    """Open requests by the role and team whose sign-off they wait for (four queries)."""
+    table = Table(
+        "waiting_on",
+        "Open requests waiting on (role x team)",
+        [
+            ("role", "Role"),
+            ("team", "Owning team"),
+            ("where", "Signer from"),
+            ("requests", "Requests"),
+        ],
+        note="A request waiting on two slots counts in both rows.",
+    )
+    rows = sorted(waiting_on_rows(scope).items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    for (roles, team, slot_scope), ids in rows:
+        table.add(
+            {
+                "role": roles,
+                "team": team,
+                "where": SCOPE_WORDS.get(slot_scope, slot_scope),
+                "requests": len(ids),
+            },
+            {"requests": ("requests", {"waiting_on": f"{roles}|{team}|{slot_scope}"})},
+        )
+    return table
+
+
+def cycle_time(scope: QuerySet, f: Filters) -> Table:
+    """Days from opening to decision per gate, for requests decided in the window (one query)."""
+    table = Table(
+        "cycle_time",
+        "Review cycle time per gate (days, opened to decided)",
+        [
+            ("gate", "Gate"),
+            ("decided", "Decided"),
+            ("median", "Median"),
+            ("p90", "90th percentile"),
+        ],
+    )
+    decided = requests_in(scope).filter(decided_at__gte=f.since, decided_at__isnull=False)
+    stats: dict[tuple, tuple[int, float | None, float | None]] = {}
+    if connection.vendor == "postgresql":
+        sql, params = decided.values(
+            "kind", "from_level", "to_level", "created_at", "decided_at"
+        ).query.sql_with_params()
+        epoch = "extract(epoch FROM decided_at - created_at)"
+        with connection.cursor() as cursor:
+            # Entry and switchback requests share one gate whatever their levels.
+            cursor.execute(
+                "SELECT kind, CASE WHEN kind = 'advance' THEN from_level END AS a, "  # noqa: S608
+                "CASE WHEN kind = 'advance' THEN to_level END AS b, count(*), "
+                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {epoch}), "
+                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {epoch}) "
+                f"FROM ({sql}) AS d GROUP BY 1, 2, 3",
+                params,
+            )
+            for kind, a, b, n, med, p90 in cursor.fetchall():
+                stats[gate_label(kind, a, b)] = (n, float(med), float(p90))
+    else:
+        durations: dict[str, list[float]] = {}
+        for kind, a, b, opened, closed in decided.values_list(
+            "kind", "from_level", "to_level", "created_at", "decided_at"
+        ):
+            durations.setdefault(gate_label(kind, a, b), []).append(
+                (closed - opened).total_seconds()
+            )
+        for gate, values in durations.items():
+            stats[gate] = (len(values), percentile(values, 0.5), percentile(values, 0.9))
+    for gate in sorted(stats, key=_gate_order):
+        n, med, p90 = stats[gate]
+        table.add(
+            {"gate": gate, "decided": n, "median": _days(med), "p90": _days(p90)},
+            {"decided": ("requests", {"gate": gate, "decided": 1})},
+        )
+    return table
+
+
+def _gate_order(gate: str) -> tuple:
+    return (0, int(gate.split("-")[0])) if gate[0].isdigit() else (1, gate)
+
+
+def switchbacks(scope: QuerySet, f: Filters) -> Table:
+    """Approved switchbacks per month (or week, for windows up to 90 days) by kind (one query)."""
+    weekly = f.days <= 90
+    trunc = TruncWeek if weekly else TruncMonth
+    kinds = list(SwitchbackKind)
+    table = Table(
+        "switchbacks",
+        f"Switchbacks per {'week' if weekly else 'month'} by kind",
+        [("period", "Week of" if weekly else "Month")]
+        + [(k.value, k.value.title()) for k in kinds]
+        + [("total", "Total")],
+        note="Approved switchbacks; their reasons are on the list behind each number.",
+    )
+    rows = (
+        requests_in(scope)
+        .filter(kind=RequestKind.SWITCHBACK, state=RequestState.APPROVED, decided_at__gte=f.since)
+        .annotate(period=trunc("decided_at"))
+        .values("period", "switchback_kind")
+        .annotate(n=Count("pk"))
+        .order_by("period")
+    )
+    periods: dict = {}
+    for row in rows:
+        periods.setdefault(row["period"], {})[row["switchback_kind"]] = row["n"]
+    for period, counts in periods.items():
+        start = period.date().isoformat()
+        end = (period + (timedelta(weeks=1) if weekly else timedelta(days=31))).date()
+        if not weekly:
+            end = end.replace(day=1)
+        values = {k.value: counts.get(k.value, 0) for k in kinds}
+        drill = {
+            k.value: (
+                "requests",
+                {"switchback_kind": k.value, "from": start, "to": end.isoformat()},
+            )
+            for k in kinds
+        }
+        drill["total"] = ("requests", {"kind": "switchback", "from": start, "to": end.isoformat()})
+        table.add({"period": start, **values, "total": sum(values.values())}, drill)
+    return table
+
+
+def check_pass_rates(scope: QuerySet, f: Filters, limit: int = 30) -> Table:
+    """Pass rate of each check over completed runs in the window, most failing first (one query)."""
+    table = Table(
+        "checks",
+        "Check pass rates (most failing first)",
+        [
+            ("check", "Check"),
+            ("results", "Results"),
+            ("passed", "Passed"),
+            ("failed", "Failed"),
+            ("rate", "Pass rate (%)"),
+        ],
+        note="Pass and warn count as passing; fail and error as failing.",
+    )
+    rows = (
+        CheckResult.objects.filter(
+            run__project__in=scope.values("pk"),
+            run__status=CheckRunStatus.SUCCEEDED,
+            run__finished_at__gte=f.since,
+        )
+        .values("check_key")
+        .annotate(
+            results=Count("pk"),
+            passed=Count("pk", filter=Q(outcome__in=PASSING_OUTCOMES)),
+            failed=Count("pk", filter=Q(outcome__in=(CheckOutcome.FAIL, CheckOutcome.ERROR))),
+        )
+        .order_by("-failed", "check_key")[:limit]
+    )
+    for row in rows:
+        rate = round(100 * row["passed"] / row["results"], 1) if row["results"] else None
+        table.add(
+            {
+                "check": row["check_key"],
+                "results": row["results"],
+                "passed": row["passed"],
+                "failed": row["failed"],
+                "rate": rate,
+            },
+            {"failed": ("projects", {"failing_check": row["check_key"]})},
+        )
+    return table
+
+
+def at_risk(scope: QuerySet, f: Filters) -> Table:
+    """Flagged projects, expired and expiring waivers, stale approvals, long waits (4 queries)."""
+    table = Table("at_risk", "At risk", [("what", "What"), ("count", "Count")])
+    now = f.now
+    flagged = scope.filter(risk__since__isnull=False).count()
+    waivers = Waiver.objects.filter(
+        project__in=scope.values("pk"), revoked_at__isnull=True
+    ).aggregate(
+        expired=Count("pk", filter=Q(expires_at__lte=now)),
+        expiring=Count(
+            "pk", filter=Q(expires_at__gt=now, expires_at__lte=now + timedelta(days=EXPIRING_DAYS))
+        ),
+    )
+    stale = (
+        SignOff.objects.filter(
+            request__project__in=scope.values("pk"),
+            request__state__in=UNDER_REVIEW_STATES,
+            active=True,
+            stale=True,
+        )
+        .values("request")
+        .distinct()
+        .count()
+    )
+    waiting = (
+        requests_in(scope)
+        .filter(state__in=UNDER_REVIEW_STATES, created_at__lte=now - timedelta(days=WAITING_DAYS))
+        .count()
+    )
+    for what, count, drill in (
+        ("Projects flagged at risk by monitoring", flagged, ("projects", {"at_risk": 1})),
+        ("Waivers expired (not revoked)", waivers["expired"], ("projects", {"waiver": "expired"})),
+        (
+            f"Waivers expiring within {EXPIRING_DAYS} days",
+            waivers["expiring"],
+            ("projects", {"waiver": "expiring"}),
+        ),
+        ("Open requests with stale approvals", stale, ("requests", {"stale": 1})),
+        (
+            f"Requests waiting longer than {WAITING_DAYS} days",
+            waiting,
+            ("requests", {"waiting": WAITING_DAYS}),
+        ),
+    ):
+        table.add({"what": what, "count": count}, {"count": drill})
+    return table
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 86400, 1)

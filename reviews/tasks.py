@@ -1,0 +1,25 @@
+"""Celery tasks of the reviews app.
+
+``assess_risks`` runs on the beat: results of a scheduled run announce themselves
+(``check_results_changed``), but a scheduled run on an unchanged head is a
+duplicate that announces nothing, and a waiver expires with no run at all.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from projects.actors import system_actor
+
+from .risk import monitored_project_ids, project_risk_assess
+
+
+@shared_task(name="reviews.assess_risks")
+def assess_risks() -> int:
+    """Assess every monitored or flagged project; return how many are at risk."""
+    worker = system_actor("worker")
+    flagged = 0
+    for project_id in monitored_project_ids():
+        risk = project_risk_assess(project_id=project_id, actor=worker)
+        flagged += bool(risk is not None and risk.since is not None)
+    return flagged

@@ -1,0 +1,187 @@
+"""Portfolio pages: links behind numbers, CSV, JSON, scoping, bad filters, query count."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+
+@pytest.fixture
+def manager_client(client, fixed):
+    client.force_login(fixed.org.manager)
+    return client
+
+
+def _links(html: str) -> list[str]:
+    return [unescape(h) for h in re.findall(r'href="([^"]+)"', html)]
+
+
+def test_dashboard_shows_every_table_with_a_chart_and_links(manager_client):
+    response = manager_client.get(reverse("portfolio:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for key in (
+        "levels",
+        "funnel",
+        "time_in_level",
+        "cycle_time",
+        "waiting_on",
+        "at_risk",
+        "switchbacks",
+        "checks",
+        "trend",
+        "evidence",
+    ):
+        assert f'id="table-{key}"' in html
+        assert f"/portfolio/{key}.csv" in html
+    assert html.count("<svg") >= 8 and '<title id="chart-levels-t">' in html
+    assert "Prototyping" in html  # phases marked on the levels chart
+    assert ' style="' not in html and "<script>" not in html
+
+
+def test_number_links_open_the_list_behind_them(manager_client):
+    html = manager_client.get(reverse("portfolio:index")).content.decode()
+    links = _links(html)
+    # levels: Research at level 7 is beta
+    level7 = next(h for h in links if "in_team=research" in h and "level=7" in h)
+    page = manager_client.get(level7).content.decode()
+    assert "1 project" in page and ">Beta<" in page
+    # funnel: reached level 4 -> beta, delta, epsilon
+    reached = next(h for h in links if h.startswith("/portfolio/projects/?") and "reached=4" in h)
+    page = manager_client.get(reached).content.decode()
+    assert "3 projects" in page and all(n in page for n in (">Beta<", ">Delta<", ">Epsilon<"))
+    # waiting on: vision's open request
+    waiting = next(h for h in links if "waiting_on=" in h)
+    page = manager_client.get(waiting).content.decode()
+    assert "1 request" in page and "Vision model" in page
+    # switchbacks: alpha's, with its reason
+    review = next(h for h in links if "switchback_kind=review" in h)
+    page = manager_client.get(review).content.decode()
+    assert "Leakage found in the validation split." in page
+    # checks: experiment_records failed on alpha and delta
+    failing = next(h for h in links if "failing_check=experiment_records" in h)
+    page = manager_client.get(failing).content.decode()
+    assert "2 projects" in page and ">Alpha<" in page and ">Delta<" in page
+    # at risk: beta, with its reason
+    risky = next(h for h in links if "at_risk=1" in h)
+    page = manager_client.get(risky).content.decode()
+    assert ">Beta<" in page and "Required check x fails." in page
+    # evidence behind: delta
+    behind = next(h for h in links if "gap=behind" in h)
+    assert ">Delta<" in manager_client.get(behind).content.decode()
+
+
+def test_csv_export(manager_client):
+    response = manager_client.get(reverse("portfolio:csv", args=["checks"]))
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="portfolio-checks.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [
+        ["Check", "Results", "Passed", "Failed", "Pass rate (%)"],
+        ["experiment_records", "2", "0", "2", "0.0"],
+        ["tests_present", "1", "0", "1", "0.0"],
+        ["readme_purpose", "2", "2", "0", "100.0"],
+    ]
+    levels = manager_client.get(reverse("portfolio:csv", args=["levels"]) + "?team=engineering")
+    rows = list(csv.reader(io.StringIO(levels.content.decode())))
+    assert rows[1] == ["Engineering", "0", "0", "0", "0", "0", "2", "0", "0", "0", "0", "2"]
+    assert len(rows) == 2
+    assert manager_client.get("/portfolio/nothing.csv").status_code == 404
+
+
+def test_json_api(manager_client):
+    data = manager_client.get("/api/v1/portfolio/").json()
+    assert [t["key"] for t in data["tables"]][:2] == ["levels", "funnel"]
+    assert data["filters"]["days"] == 90
+    one = manager_client.get("/api/v1/portfolio/evidence/?team=engineering").json()
+    assert [r["projects"] for r in one["rows"]] == [1, 1, 0, 0]
+    bad = manager_client.get("/api/v1/portfolio/?level_min=12")
+    assert bad.status_code == 400 and "level_min" in bad.json()["detail"]
+    assert manager_client.get("/api/v1/portfolio/nothing/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["level_min=x", "level_min=5&level_max=2", "phase=space", "status=gone", "days=0"],
+)
+def test_bad_filters_answer_400_with_a_sentence(manager_client, query):
+    response = manager_client.get(reverse("portfolio:index") + "?" + query)
+    assert response.status_code == 400
+    assert "That filter could not be used" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["level=12", "gap=sideways", "gate=x", "from=yesterday"])
+def test_bad_drill_parameters_answer_400(manager_client, query):
+    target = "projects" if query.split("=")[0] in ("level", "gap") else "requests"
+    assert manager_client.get(f"/portfolio/{target}/?{query}").status_code == 400
+
+
+def test_anonymous_is_sent_to_sign_in(client, fixed):
+    response = client.get(reverse("portfolio:index"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert client.get("/api/v1/portfolio/").status_code == 403
+
+
+def test_a_team_member_sees_only_their_teams_numbers(client, fixed):
+    """researcher belongs to research only: nothing of engineering's projects, numbers included."""
+    client.force_login(fixed.org.researcher)
+    data = client.get("/api/v1/portfolio/").json()
+    tables = {t["key"]: t["rows"] for t in data["tables"]}
+    assert [r["team"] for r in tables["levels"]] == ["Research"]
+    assert tables["funnel"][0]["reached"] == 4  # vision, alpha, beta, gamma
+    assert tables["funnel"][5]["reached"] == 1  # beta only (delta, epsilon are engineering's)
+    assert [r["check"] for r in tables["checks"]] == ["experiment_records", "readme_purpose"]
+    assert tables["checks"][0]["results"] == 1  # delta's failure not counted
+    assert [r["projects"] for r in tables["evidence"]] == [0, 0, 1, 3]
+    html = client.get(reverse("portfolio:index")).content.decode()
+    assert "Engineering" not in html and "Delta" not in html
+    page = client.get("/portfolio/projects/?gap=behind").content.decode()
+    assert "0 projects" in page and "Delta" not in page
+    page = client.get("/portfolio/projects/?team=engineering").content.decode()
+    assert "0 projects" in page
+    rows = client.get("/portfolio/levels.csv").content.decode()
+    assert "Engineering" not in rows
+
+
+def test_outsider_sees_an_empty_portfolio(client, fixed):
+    client.force_login(fixed.org.outsider)
+    tables = {t["key"]: t["rows"] for t in client.get("/api/v1/portfolio/").json()["tables"]}
+    assert tables["levels"] == [] and tables["checks"] == [] and tables["waiting_on"] == []
+    assert all(r["reached"] == 0 for r in tables["funnel"])
+
+
+def test_nav_links_to_the_portfolio(manager_client):
+    html = manager_client.get(reverse("reviews:home")).content.decode()
+    assert 'href="/portfolio/"' in html
+
+
+def _queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("portfolio:index")).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_query_count_is_constant_in_the_number_of_projects(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    manager = django_user_model.objects.create_user("pf-manager")
+    manager.user_permissions.add(
+        Permission.objects.get(content_type__app_label="projects", codename="view_project")
+    )
+    client.force_login(manager)
+    call_command("seed_portfolio", projects=10, teams=2, stdout=io.StringIO(), stderr=io.StringIO())
+    small = _queries(client)
+    call_command(
+        "seed_portfolio", projects=1000, teams=2, stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    large = _queries(client)
+    assert small == large, (small, large)
