@@ -5,7 +5,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from reviews.api import RequestChecksView
 from reviews.views import root
 
 admin.site.site_header = "mltrl administration"
@@ -35,9 +34,5 @@ urlpatterns = [
     path("teams/", include("projects.urls_teams")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path(
-        "api/v1/requests/<int:pk>/checks/",
-        RequestChecksView.as_view(),
-        name="api-request-checks",
-    ),
+    path("api/v1/", include("mltrl_site.urls_api")),
 ]

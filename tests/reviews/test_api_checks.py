@@ -71,7 +71,7 @@ def test_outsider_gets_404_and_anonymous_is_refused(client, linked):
     response = client.get(_url(request))
     assert response.status_code == 404
     client.logout()
-    assert client.get(_url(request)).status_code == 403
+    assert client.get(_url(request)).status_code == 401
 
 
 def test_unknown_request_is_404_with_json_body(client, org):

@@ -1,0 +1,85 @@
+"""Every endpoint x every kind of caller, generated from one table.
+
+404 for what a caller may not see, 403 for what it sees but may not do (or a
+token scope it lacks), 401 without valid credentials.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reviews import services
+from tests.org import SHA_A
+
+EVIDENCE = {"commit": SHA_A, "check": "unit_tests", "status": "pass", "summary": "412 passed"}
+
+# endpoint name -> (method, path template, body)
+ENDPOINTS = {
+    "levels": ("get", "/api/v1/levels/", None),
+    "projects": ("get", "/api/v1/projects/", None),
+    "project": ("get", "/api/v1/projects/vision/", None),
+    "gate": ("get", f"/api/v1/projects/vision/gate/?level=1&commit={SHA_A}", None),
+    "evidence": ("post", "/api/v1/projects/vision/evidence/", EVIDENCE),
+    "checks": ("get", "/api/v1/requests/{request}/checks/", None),
+}
+
+COLUMNS = ("levels", "projects", "project", "gate", "evidence", "checks")
+# caller -> expected status per column; "projects" also says whether vision is listed.
+TABLE = {
+    "owner": (200, "listed", 200, 200, 201, 200),
+    "reviewer": (200, "listed", 200, 200, 403, 200),
+    "other_team": (200, "hidden", 404, 404, 404, 404),
+    "anonymous": (401, 401, 401, 401, 401, 401),
+    "token_all": (200, "listed", 200, 200, 201, 200),
+    "token_read": (200, "listed", 200, 200, 403, 200),
+    "token_evidence": (403, 403, 403, 403, 201, 403),
+    "token_reviewer": (200, "listed", 200, 200, 403, 200),
+    "token_restricted": (200, "hidden", 404, 404, 404, 404),
+    "token_owner_restricted": (200, "listed", 200, 200, 201, 200),
+    "token_expired": (401, 401, 401, 401, 401, 401),
+    "token_revoked": (401, 401, 401, 401, 401, 401),
+}
+
+CASES = [(caller, col) for caller in TABLE for col in COLUMNS]
+
+
+@pytest.fixture
+def level_request(org):
+    return services.request_open(
+        project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
+    )
+
+
+@pytest.mark.parametrize(("caller", "endpoint"), CASES, ids=[f"{c}-{e}" for c, e in CASES])
+def test_endpoint_answers_caller_as_the_table_says(caller, endpoint, callers, level_request):
+    method, path, body = ENDPOINTS[endpoint]
+    expected = TABLE[caller][COLUMNS.index(endpoint)]
+    client = callers[caller]()
+    response = getattr(client, method)(path.format(request=level_request.pk), body, format="json")
+    if expected in ("listed", "hidden"):
+        assert response.status_code == 200, response.content
+        slugs = [p["slug"] for p in response.json()["results"]]
+        assert ("vision" in slugs) is (expected == "listed")
+        return
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        body = response.json()
+        assert set(body) == {"code", "message"}, body
+        if expected == 401:
+            assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_table_covers_every_api_url():
+    """A new endpoint under /api/v1/ without a column here fails this test."""
+    from mltrl_site import urls_api
+
+    routes = {str(p.pattern) for p in urls_api.urlpatterns}
+    covered = {
+        "levels/",
+        "projects/",
+        "projects/<slug:slug>/",
+        "projects/<slug:slug>/gate/",
+        "projects/<slug:slug>/evidence/",
+        "requests/<int:pk>/checks/",
+    }
+    assert routes == covered
