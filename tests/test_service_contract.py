@@ -28,6 +28,7 @@ import gates.policies
 import gates.runs
 import gates.services
 import projects.services
+import projects.tokens
 import reviews.followups
 import reviews.services
 import reviews.waivers
@@ -47,6 +48,7 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     gates.policies,
     gates.defaults,
     gates.evidence,
+    projects.tokens,
 )
 
 # Public functions of those modules that write nothing (validators, reads, resolvers).
@@ -60,6 +62,11 @@ NOT_WRITES = {
     # publishes a never-published policy as the ``migrate`` system actor (an install step)
     "gates.policies.policy_current_version",
     "gates.evidence.evidence_level_compute",
+    "gates.evidence.cumulative_required_checks",
+    "projects.tokens.token_digest",
+    "projects.tokens.token_split",
+    # authenticates a request; writes only the token's last-used time and address
+    "projects.tokens.token_authenticate",
 }
 
 
@@ -93,6 +100,15 @@ Call = Callable[[World, Any], object]
 
 # service path -> a call with otherwise valid arguments, made as ``actor``
 WRITE_SERVICES: dict[str, Call] = {
+    "projects.tokens.token_create": lambda w, a: projects.tokens.token_create(
+        user=w.org.researcher, name="ci", scopes=["read"], actor=a
+    ),
+    "projects.tokens.token_revoke": lambda w, a: projects.tokens.token_revoke(
+        token=projects.tokens.token_create(
+            user=w.org.researcher, name="ci", scopes=["read"], actor=w.org.researcher
+        ).token,
+        actor=a,
+    ),
     "projects.services.team_create": lambda w, a: projects.services.team_create(
         slug="new-team", name="New team", actor=a
     ),

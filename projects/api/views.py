@@ -47,6 +47,11 @@ class LevelListView(ApiView):
 
 class ProjectOut(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Declared, not derived: the model's integer range differs between databases
+    # and would make the committed schema depend on the one it was generated on.
+    level = serializers.IntegerField(min_value=0, max_value=9, read_only=True)
+    entry_level = serializers.IntegerField(min_value=0, max_value=9, read_only=True)
+    evidence_level = serializers.IntegerField(min_value=0, max_value=9, read_only=True)
     components = serializers.SerializerMethodField()
     system_level = serializers.SerializerMethodField()
 

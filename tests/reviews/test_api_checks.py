@@ -78,7 +78,10 @@ def test_unknown_request_is_404_with_json_body(client, org):
     client.force_login(org.lead)
     response = client.get(reverse("api-request-checks", kwargs={"pk": 999_999}))
     assert response.status_code == 404
-    assert response.json() == {"detail": "No LevelChangeRequest matches the given query."}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "No LevelChangeRequest matches the given query.",
+    }
 
 
 def test_query_count_does_not_grow_with_results(
