@@ -390,5 +390,11 @@ REST_FRAMEWORK.update(
         "PAGE_SIZE": 50,
     }
 )
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"LevelEnum": "projects.levels.Level"}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "LevelEnum": "projects.levels.Level",
+    "RequestStateEnum": "reviews.models.RequestState",
+    "RequestKindEnum": "reviews.models.RequestKind",
+    "OpenKindEnum": ["advance", "switchback"],
+    "GateItemStateEnum": ["pass", "waived", "failing", "missing"],
+}
 # --- end of the API block -----------------------------------------------------------

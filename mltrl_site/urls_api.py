@@ -10,6 +10,14 @@ from gates.api.evidence import EvidenceView
 from projects.api.views import LevelListView, ProjectDetailView, ProjectListView
 from reviews.api.checks import RequestChecksView
 from reviews.api.gate import GateQueryView
+from reviews.api.requests import (
+    RequestDetailView,
+    RequestListView,
+    RequestRerunView,
+    RequestResubmitView,
+    RequestWithdrawView,
+    SignOffCreateView,
+)
 
 urlpatterns = [
     path("levels/", LevelListView.as_view(), name="api-levels"),
@@ -17,5 +25,11 @@ urlpatterns = [
     path("projects/<slug:slug>/", ProjectDetailView.as_view(), name="api-project"),
     path("projects/<slug:slug>/gate/", GateQueryView.as_view(), name="api-gate"),
     path("projects/<slug:slug>/evidence/", EvidenceView.as_view(), name="api-evidence"),
+    path("requests/", RequestListView.as_view(), name="api-requests"),
+    path("requests/<int:pk>/", RequestDetailView.as_view(), name="api-request"),
+    path("requests/<int:pk>/withdraw/", RequestWithdrawView.as_view(), name="api-request-withdraw"),
+    path("requests/<int:pk>/resubmit/", RequestResubmitView.as_view(), name="api-request-resubmit"),
+    path("requests/<int:pk>/signoffs/", SignOffCreateView.as_view(), name="api-request-signoffs"),
+    path("requests/<int:pk>/rerun/", RequestRerunView.as_view(), name="api-request-rerun"),
     path("requests/<int:pk>/checks/", RequestChecksView.as_view(), name="api-request-checks"),
 ]
