@@ -23,8 +23,10 @@ def _flatten(detail: Any) -> Any:
     if isinstance(detail, dict):
         return {str(k): _flatten(v) for k, v in detail.items()}
     if isinstance(detail, list):
-        flat = [_flatten(v) for v in detail]
-        return [str(v) for v in flat] if all(not isinstance(v, dict | list) for v in flat) else flat
+        if any(isinstance(v, dict) for v in detail):
+            return [_flatten(v) for v in detail]  # errors of a list of objects, by index
+        # Messages, possibly nested (a service's ValidationError of a list): flat strings.
+        return [m for v in detail for m in _flatten(v)]
     return [str(detail)]
 
 
