@@ -7,7 +7,16 @@ name (``api-request-checks``) stays what it was.
 from django.urls import path
 
 from gates.api.evidence import EvidenceView
-from projects.api.views import LevelListView, ProjectDetailView, ProjectListView
+from projects.api.cards import (
+    AuditHistoryView,
+    CardDiffView,
+    CardExportView,
+    CardVersionListView,
+    CardView,
+    LevelAtView,
+)
+from projects.api.views import LevelListView
+from projects.api.writes import ProjectCollectionView, ProjectItemView, TeamListView
 from reviews.api.checks import RequestChecksView
 from reviews.api.gate import GateQueryView
 from reviews.api.requests import (
@@ -21,8 +30,19 @@ from reviews.api.requests import (
 
 urlpatterns = [
     path("levels/", LevelListView.as_view(), name="api-levels"),
-    path("projects/", ProjectListView.as_view(), name="api-projects"),
-    path("projects/<slug:slug>/", ProjectDetailView.as_view(), name="api-project"),
+    path("projects/", ProjectCollectionView.as_view(), name="api-projects"),
+    path("projects/<slug:slug>/", ProjectItemView.as_view(), name="api-project"),
+    path("projects/<slug:slug>/card/", CardView.as_view(), name="api-card"),
+    path(
+        "projects/<slug:slug>/card/versions/",
+        CardVersionListView.as_view(),
+        name="api-card-versions",
+    ),
+    path("projects/<slug:slug>/card/diff/", CardDiffView.as_view(), name="api-card-diff"),
+    path("projects/<slug:slug>/card/export/", CardExportView.as_view(), name="api-card-export"),
+    path("projects/<slug:slug>/audit/", AuditHistoryView.as_view(), name="api-audit"),
+    path("projects/<slug:slug>/level-at/", LevelAtView.as_view(), name="api-level-at"),
+    path("teams/", TeamListView.as_view(), name="api-teams"),
     path("projects/<slug:slug>/gate/", GateQueryView.as_view(), name="api-gate"),
     path("projects/<slug:slug>/evidence/", EvidenceView.as_view(), name="api-evidence"),
     path("requests/", RequestListView.as_view(), name="api-requests"),

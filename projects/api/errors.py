@@ -39,8 +39,12 @@ def _first_message(fields: dict) -> str:
     return "Invalid input."
 
 
-def django_validation_to_drf(error: DjangoValidationError) -> exceptions.ValidationError:
-    """A service's ``ValidationError`` as DRF's, keeping the fields it names."""
+def django_validation_to_drf(
+    error: DjangoValidationError, sent: frozenset[str] = frozenset()
+) -> exceptions.ValidationError:
+    """A service's ``ValidationError`` as DRF's, keeping the fields it names: the keys
+    of a dict error, or an error's ``code`` when it names a field the caller sent (as
+    the repository URL check does)."""
     if hasattr(error, "error_dict"):
         return exceptions.ValidationError(
             {
@@ -48,12 +52,25 @@ def django_validation_to_drf(error: DjangoValidationError) -> exceptions.Validat
                 for k, v in error.message_dict.items()
             }
         )
-    return exceptions.ValidationError({"non_field_errors": error.messages})
+    fields: dict[str, list[str]] = {}
+    for item in error.error_list:
+        name = item.code if item.code in sent else "non_field_errors"
+        fields.setdefault(name, []).extend(item.messages)
+    return exceptions.ValidationError(fields)
+
+
+def _sent_fields(context: dict) -> frozenset[str]:
+    request = context.get("request")
+    try:
+        data = request.data if request is not None else {}
+    except exceptions.ParseError:  # an unparseable body names no field
+        return frozenset()
+    return frozenset(data.keys()) if hasattr(data, "keys") else frozenset()
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        exc = django_validation_to_drf(exc)
+        exc = django_validation_to_drf(exc, _sent_fields(context))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, DjangoPermissionDenied):

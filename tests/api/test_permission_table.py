@@ -28,6 +28,16 @@ ENDPOINTS = {
     "resubmit": ("post", "/api/v1/requests/{request}/resubmit/", {}),
     "signoff": ("post", "/api/v1/requests/{request}/signoffs/", {"decision": "request_changes"}),
     "rerun": ("post", "/api/v1/requests/{request}/rerun/", None),
+    "card": ("get", "/api/v1/projects/vision/card/", None),
+    "card_patch": ("patch", "/api/v1/projects/vision/card/", {"tldr": "Finds defects."}),
+    "versions": ("get", "/api/v1/projects/vision/card/versions/", None),
+    "diff": ("get", "/api/v1/projects/vision/card/diff/?from=1&to=1", None),
+    "export": ("get", "/api/v1/projects/vision/card/export/?as=json", None),
+    "audit": ("get", "/api/v1/projects/vision/audit/", None),
+    "level_at": ("get", "/api/v1/projects/vision/level-at/?at=2030-01-01T00:00:00Z", None),
+    "teams": ("get", "/api/v1/teams/", None),
+    "project_new": ("post", "/api/v1/projects/", {"slug": "n1", "name": "N", "team": "research"}),
+    "project_patch": ("patch", "/api/v1/projects/vision/", {"description": "Photos."}),
 }
 
 COLUMNS = ("levels", "projects", "project", "gate", "evidence", "checks")
@@ -68,6 +78,29 @@ REQUEST_TABLE = {
 for caller, row in REQUEST_TABLE.items():
     TABLE[caller] = (*TABLE[caller], *row)
 COLUMNS = (*COLUMNS, *REQUEST_COLUMNS)
+
+PROJECT_COLUMNS = ("card", "card_patch", "versions", "diff", "export", "audit", "level_at")
+PROJECT_COLUMNS += ("teams", "project_new", "project_patch")
+# Reads follow project visibility; card and project writes are for people (no token
+# scope covers them: 403 for every live token), checked by the services.
+SEE, HIDE, GONE = (200,) * 7, (404,) * 7, (401,) * 10
+PROJECT_TABLE = {
+    "owner": (200, 200, *SEE[2:], 200, 201, 200),
+    "reviewer": (200, 403, *SEE[2:], 200, 403, 403),
+    "other_team": (*HIDE, 200, 403, 404),
+    "anonymous": GONE,
+    "token_all": (200, 403, *SEE[2:], 200, 403, 403),
+    "token_read": (200, 403, *SEE[2:], 200, 403, 403),
+    "token_evidence": (403,) * 10,
+    "token_reviewer": (200, 403, *SEE[2:], 200, 403, 403),
+    "token_restricted": (404, 403, *HIDE[2:], 200, 403, 403),
+    "token_owner_restricted": (200, 403, *SEE[2:], 200, 403, 403),
+    "token_expired": GONE,
+    "token_revoked": GONE,
+}
+for caller, row in PROJECT_TABLE.items():
+    TABLE[caller] = (*TABLE[caller], *row)
+COLUMNS = (*COLUMNS, *PROJECT_COLUMNS)
 
 CASES = [(caller, col) for caller in TABLE for col in COLUMNS]
 
@@ -117,5 +150,12 @@ def test_table_covers_every_api_url():
         "requests/<int:pk>/resubmit/",
         "requests/<int:pk>/signoffs/",
         "requests/<int:pk>/rerun/",
+        "projects/<slug:slug>/card/",
+        "projects/<slug:slug>/card/versions/",
+        "projects/<slug:slug>/card/diff/",
+        "projects/<slug:slug>/card/export/",
+        "projects/<slug:slug>/audit/",
+        "projects/<slug:slug>/level-at/",
+        "teams/",
     }
     assert routes == covered
