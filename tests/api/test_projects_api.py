@@ -66,13 +66,9 @@ def test_create_update_and_components_through_the_api(org):
 
 def test_card_update_versions_diff_export_audit_and_level_at(org):
     client = session_client(org.researcher)
-    assert (
-        client.patch(
-            "/api/v1/projects/vision/card/", {"tldr": "Finds defects."}, format="json"
-        ).json()["sections"]["tldr"]
-        == "Finds defects."
-        or True
-    )
+    patched = client.patch("/api/v1/projects/vision/card/", {"tldr": "Finds defects."})
+    assert patched.status_code == 200
+    assert "Finds defects." in str(patched.json())
     card = token_client(org.lead).get("/api/v1/projects/vision/card/").json()
     assert "Finds defects." in str(card)
     versions = client.get("/api/v1/projects/vision/card/versions/").json()
