@@ -390,6 +390,9 @@ REST_FRAMEWORK.update(
         "PAGE_SIZE": 50,
     }
 )
+# Push webhooks in (docs/api.md "Push webhooks"): unset refuses every delivery.
+MLTRL_GITHUB_WEBHOOK_SECRET = env_secret("MLTRL_GITHUB_WEBHOOK_SECRET")
+MLTRL_GITLAB_WEBHOOK_TOKEN = env_secret("MLTRL_GITLAB_WEBHOOK_TOKEN")
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "LevelEnum": "projects.levels.Level",
     "RequestStateEnum": "reviews.models.RequestState",

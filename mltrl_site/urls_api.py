@@ -19,6 +19,7 @@ from projects.api.views import LevelListView
 from projects.api.writes import ProjectCollectionView, ProjectItemView, TeamListView
 from reviews.api.checks import RequestChecksView
 from reviews.api.gate import GateQueryView
+from reviews.api.hooks import GitHubPushHook, GitLabPushHook
 from reviews.api.requests import (
     RequestDetailView,
     RequestListView,
@@ -45,6 +46,8 @@ urlpatterns = [
     path("teams/", TeamListView.as_view(), name="api-teams"),
     path("projects/<slug:slug>/gate/", GateQueryView.as_view(), name="api-gate"),
     path("projects/<slug:slug>/evidence/", EvidenceView.as_view(), name="api-evidence"),
+    path("hooks/github/", GitHubPushHook.as_view(), name="api-hook-github"),
+    path("hooks/gitlab/", GitLabPushHook.as_view(), name="api-hook-gitlab"),
     path("requests/", RequestListView.as_view(), name="api-requests"),
     path("requests/<int:pk>/", RequestDetailView.as_view(), name="api-request"),
     path("requests/<int:pk>/withdraw/", RequestWithdrawView.as_view(), name="api-request-withdraw"),

@@ -9,7 +9,7 @@ from .project import (
     ProjectUserObjectPermission,
 )
 from .teams import Membership, ReviewRole, RoleGrant, Team
-from .tokens import ApiToken, IdempotencyRecord, TokenScope
+from .tokens import ApiToken, IdempotencyRecord, TokenScope, WebhookReceipt
 
 __all__ = [
     "ApiToken",
@@ -28,4 +28,5 @@ __all__ = [
     "RoleGrant",
     "Team",
     "TokenScope",
+    "WebhookReceipt",
 ]

@@ -72,3 +72,21 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+class WebhookReceipt(models.Model):
+    """An incoming webhook delivery already processed (replay protection)."""
+
+    source = models.CharField(max_length=16)  # "github", "gitlab"
+    delivery_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "delivery_id"], name="webhookreceipt_unique_delivery"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.delivery_id}"
