@@ -390,6 +390,11 @@ REST_FRAMEWORK.update(
         "PAGE_SIZE": 50,
     }
 )
+# Swagger UI and Redoc from the sidecar package's static files (no CDN).
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)
 # Push webhooks in (docs/api.md "Push webhooks"): unset refuses every delivery.
 MLTRL_GITHUB_WEBHOOK_SECRET = env_secret("MLTRL_GITHUB_WEBHOOK_SECRET")
 MLTRL_GITLAB_WEBHOOK_TOKEN = env_secret("MLTRL_GITLAB_WEBHOOK_TOKEN")

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from mltrl_site.api_docs import RedocView, SwaggerView
 from reviews.views import root
 
 admin.site.site_header = "mltrl administration"
@@ -34,5 +35,7 @@ urlpatterns = [
     path("teams/", include("projects.urls_teams")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("mltrl_site.urls_api")),
 ]
