@@ -7,6 +7,7 @@ name (``api-request-checks``) stays what it was.
 from django.urls import path
 
 from gates.api.evidence import EvidenceView
+from gates.api.policies import PolicyDiffView, PolicyExportView, PolicyImportView, PolicyListView
 from projects.api.cards import (
     AuditHistoryView,
     CardDiffView,
@@ -43,6 +44,10 @@ urlpatterns = [
     path("projects/<slug:slug>/card/export/", CardExportView.as_view(), name="api-card-export"),
     path("projects/<slug:slug>/audit/", AuditHistoryView.as_view(), name="api-audit"),
     path("projects/<slug:slug>/level-at/", LevelAtView.as_view(), name="api-level-at"),
+    path("policies/", PolicyListView.as_view(), name="api-policies"),
+    path("policies/<str:key>/export/", PolicyExportView.as_view(), name="api-policy-export"),
+    path("policies/<str:key>/import/", PolicyImportView.as_view(), name="api-policy-import"),
+    path("policies/<str:key>/diff/", PolicyDiffView.as_view(), name="api-policy-diff"),
     path("teams/", TeamListView.as_view(), name="api-teams"),
     path("projects/<slug:slug>/gate/", GateQueryView.as_view(), name="api-gate"),
     path("projects/<slug:slug>/evidence/", EvidenceView.as_view(), name="api-evidence"),

@@ -29,7 +29,7 @@ def test_swagger_ui_uses_local_assets_and_no_inline_script(db):
     csp = _csp(response)
     assert csp["script-src"] == "script-src 'self'"
     assert "'unsafe-inline'" in csp["style-src"]
-    script = [u for u in _assets(html) if "script" in u and not u.startswith("/static/")][0]
+    script = next(u for u in _assets(html) if "script" in u and not u.startswith("/static/"))
     init = Client().get(script)
     assert init.status_code == 200 and "SwaggerUIBundle" in init.content.decode()
 

@@ -160,4 +160,11 @@ def test_table_covers_every_api_url():
     }
     # Push hooks take no caller credentials; tests/api/test_push_hooks.py covers them.
     hooks = {"hooks/github/", "hooks/gitlab/"}
-    assert routes == covered | hooks
+    # Policies are organisation-wide (not per project): tests/api/test_policies_api.py.
+    policies = {
+        "policies/",
+        "policies/<str:key>/export/",
+        "policies/<str:key>/import/",
+        "policies/<str:key>/diff/",
+    }
+    assert routes == covered | hooks | policies
