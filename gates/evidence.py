@@ -21,11 +21,10 @@ from .policies import advance_key, policy_by_key, policy_current_version
 from .selectors import check_statuses
 
 
-def evidence_level_compute(project: Project, commit_sha: str) -> int:
-    """Climb from level 0 while every check required to reach the next level passes.
+def cumulative_required_checks() -> list[tuple[str, ...]]:
+    """For each level 1..9 (index 0 is level 1), every check required to reach it.
 
-    The advance gates' current policies are read once and the statuses of all
-    their checks fetched in one call, whatever the number of levels.
+    The advance gates' current policies are read in one query.
     """
     latest: dict[str, dict] = {}
     for key, snapshot in (
@@ -42,7 +41,17 @@ def evidence_level_compute(project: Project, commit_sha: str) -> int:
             latest[gate] = policy_current_version(policy_by_key(gate)).snapshot
         keys += [k for k in latest[gate]["required_checks"] if k not in keys]
         cumulative.append(tuple(keys))
-    statuses = check_statuses(project=project, commit_sha=commit_sha, keys=keys)
+    return cumulative
+
+
+def evidence_level_compute(project: Project, commit_sha: str) -> int:
+    """Climb from level 0 while every check required to reach the next level passes.
+
+    The statuses of all the gates' checks are fetched in one call, whatever the
+    number of levels.
+    """
+    cumulative = cumulative_required_checks()
+    statuses = check_statuses(project=project, commit_sha=commit_sha, keys=cumulative[-1])
     level = 0
     for target, required in enumerate(cumulative, start=1):
         if not all(statuses[k].outcome in PASSING_OUTCOMES for k in required):

@@ -9,6 +9,8 @@ and no secret key or audit key, start-up fails.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from pathlib import Path
 
@@ -400,3 +402,49 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- API: tokens, throttling (docs/api.md) -------------------------------------------
+# Token digests are HMAC-SHA256 keyed with this secret (``MLTRL_TOKEN_KEY`` or
+# ``_FILE``); without it a key is derived from SECRET_KEY. Changing it
+# invalidates every token (people create new ones).
+MLTRL_TOKEN_KEY = (
+    env_secret("MLTRL_TOKEN_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"mltrl-api-token-key", hashlib.sha256).hexdigest()
+)
+if len(MLTRL_TOKEN_KEY) < 32:
+    raise ImproperlyConfigured("MLTRL_TOKEN_KEY must be at least 32 characters long.")
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "projects.api.auth.TokenAuthentication",
+            "rest_framework.authentication.SessionAuthentication",
+        ],
+        "DEFAULT_PAGINATION_CLASS": "projects.api.access.Pagination",
+        "DEFAULT_THROTTLE_CLASSES": ["projects.api.access.CallerThrottle"],
+        "DEFAULT_THROTTLE_RATES": {
+            "caller": env_str("MLTRL_API_RATE", "1200/min"),
+        },
+        "EXCEPTION_HANDLER": "projects.api.errors.exception_handler",
+        "DEFAULT_FILTER_BACKENDS": [
+            "django_filters.rest_framework.DjangoFilterBackend",
+            "rest_framework.filters.OrderingFilter",
+        ],
+        "PAGE_SIZE": 50,
+    }
+)
+# Swagger UI and Redoc from the sidecar package's static files (no CDN).
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)
+# Push webhooks in (docs/api.md "Push webhooks"): unset refuses every delivery.
+MLTRL_GITHUB_WEBHOOK_SECRET = env_secret("MLTRL_GITHUB_WEBHOOK_SECRET")
+MLTRL_GITLAB_WEBHOOK_TOKEN = env_secret("MLTRL_GITLAB_WEBHOOK_TOKEN")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "LevelEnum": "projects.levels.Level",
+    "RequestStateEnum": "reviews.models.RequestState",
+    "RequestKindEnum": "reviews.models.RequestKind",
+    "OpenKindEnum": ["advance", "switchback"],
+    "GateItemStateEnum": ["pass", "waived", "failing", "missing"],
+}
+# --- end of the API block -----------------------------------------------------------

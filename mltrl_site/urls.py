@@ -5,8 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from portfolio.api import PortfolioTableView, PortfolioView
-from reviews.api import RequestChecksView
+from mltrl_site.api_docs import RedocView, SwaggerView
 from reviews.views import root
 
 admin.site.site_header = "mltrl administration"
@@ -38,11 +37,7 @@ urlpatterns = [
     path("portfolio/", include("portfolio.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path(
-        "api/v1/requests/<int:pk>/checks/",
-        RequestChecksView.as_view(),
-        name="api-request-checks",
-    ),
-    path("api/v1/portfolio/", PortfolioView.as_view(), name="api-portfolio"),
-    path("api/v1/portfolio/<slug:key>/", PortfolioTableView.as_view(), name="api-portfolio-table"),
+    path("api/docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/", include("mltrl_site.urls_api")),
 ]

@@ -25,9 +25,11 @@ from django.utils import timezone
 import gates.defaults
 import gates.evidence
 import gates.policies
+import gates.policy_documents
 import gates.runs
 import gates.services
 import projects.services
+import projects.tokens
 import reviews.followups
 import reviews.risk
 import reviews.services
@@ -49,6 +51,8 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     gates.policies,
     gates.defaults,
     gates.evidence,
+    projects.tokens,
+    gates.policy_documents,
 )
 
 # Public functions of those modules that write nothing (validators, reads, resolvers).
@@ -64,6 +68,14 @@ NOT_WRITES = {
     "gates.evidence.evidence_level_compute",
     "reviews.risk.risk_reasons",
     "reviews.risk.monitored_project_ids",
+    "gates.evidence.cumulative_required_checks",
+    "projects.tokens.token_digest",
+    "gates.policy_documents.policy_document_render",
+    "gates.policy_documents.policy_document_parse",
+    "gates.policy_documents.policy_versions_diff",
+    "projects.tokens.token_split",
+    # authenticates a request; writes only the token's last-used time and address
+    "projects.tokens.token_authenticate",
 }
 
 
@@ -97,6 +109,18 @@ Call = Callable[[World, Any], object]
 
 # service path -> a call with otherwise valid arguments, made as ``actor``
 WRITE_SERVICES: dict[str, Call] = {
+    "gates.policy_documents.policy_import": lambda w, a: gates.policy_documents.policy_import(
+        key="0-1", document={"title": "Changed"}, actor=a
+    ),
+    "projects.tokens.token_create": lambda w, a: projects.tokens.token_create(
+        user=w.org.researcher, name="ci", scopes=["read"], actor=a
+    ),
+    "projects.tokens.token_revoke": lambda w, a: projects.tokens.token_revoke(
+        token=projects.tokens.token_create(
+            user=w.org.researcher, name="ci", scopes=["read"], actor=w.org.researcher
+        ).token,
+        actor=a,
+    ),
     "projects.services.team_create": lambda w, a: projects.services.team_create(
         slug="new-team", name="New team", actor=a
     ),

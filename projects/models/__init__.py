@@ -9,12 +9,15 @@ from .project import (
     ProjectUserObjectPermission,
 )
 from .teams import Membership, ReviewRole, RoleGrant, Team
+from .tokens import ApiToken, IdempotencyRecord, TokenScope, WebhookReceipt
 
 __all__ = [
+    "ApiToken",
     "AuditChain",
     "AuditEvent",
     "CardSection",
     "CardVersion",
+    "IdempotencyRecord",
     "MLTRLCard",
     "Membership",
     "Project",
@@ -24,4 +27,6 @@ __all__ = [
     "ReviewRole",
     "RoleGrant",
     "Team",
+    "TokenScope",
+    "WebhookReceipt",
 ]

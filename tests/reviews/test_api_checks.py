@@ -71,14 +71,17 @@ def test_outsider_gets_404_and_anonymous_is_refused(client, linked):
     response = client.get(_url(request))
     assert response.status_code == 404
     client.logout()
-    assert client.get(_url(request)).status_code == 403
+    assert client.get(_url(request)).status_code == 401
 
 
 def test_unknown_request_is_404_with_json_body(client, org):
     client.force_login(org.lead)
     response = client.get(reverse("api-request-checks", kwargs={"pk": 999_999}))
     assert response.status_code == 404
-    assert response.json() == {"detail": "No LevelChangeRequest matches the given query."}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "No LevelChangeRequest matches the given query.",
+    }
 
 
 def test_query_count_does_not_grow_with_results(

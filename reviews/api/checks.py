@@ -11,11 +11,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from gates.selectors_runs import run_progress_for
+from projects.api.base import ApiView, api_projects, error_responses
 
-from .selectors import request_requirements, request_verdict, requests_for
+from ..models import LevelChangeRequest
+from ..selectors import request_requirements, request_verdict
 
 
 class CheckResultOut(serializers.Serializer):
@@ -51,13 +52,19 @@ class RequestChecksOut(serializers.Serializer):
     warnings = serializers.ListField(child=serializers.CharField())
 
 
-class RequestChecksView(APIView):
+class RequestChecksView(ApiView):
     """Progress and results of the checks of one level-change request, and the gate verdict."""
 
-    @extend_schema(responses=RequestChecksOut, operation_id="request_checks_retrieve")
+    @extend_schema(
+        responses={200: RequestChecksOut, **error_responses()},
+        operation_id="request_checks_retrieve",
+    )
     def get(self, request: Request, pk: int) -> Response:
         level_request = get_object_or_404(
-            requests_for(request.user).select_related("project"), pk=pk
+            LevelChangeRequest.objects.filter(project__in=api_projects(request)).select_related(
+                "project"
+            ),
+            pk=pk,
         )
         required = set(request_requirements(level_request).required_checks)
         progress = run_progress_for(

@@ -1,0 +1,1 @@
+"""API endpoints of the gates app: CI-reported evidence."""

@@ -1,0 +1,1 @@
+"""The API's foundation (auth, errors, base views) and the projects app's endpoints."""

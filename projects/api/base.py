@@ -1,0 +1,52 @@
+"""One base for every API view: authentication, token scopes and project restriction,
+pagination, throttling and the error format (``projects.api.errors``).
+
+- Safe methods need the token scope ``read``; writes the view's ``write_scope``
+  (a view without one refuses tokens); ``session_only`` views (sign-offs) refuse
+  tokens altogether: people grant protected levels.
+- ``api_projects(request, action)`` is the permission entry point cut to the
+  token's project restriction; every API queryset of projects starts there.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.views import APIView
+
+from .access import TokenScopePermission, api_projects, request_token
+from .errors import ERROR_STATUSES
+
+__all__ = ["ApiGenericView", "ApiView", "api_projects", "error_responses", "request_token"]
+
+
+class ApiMixin:
+    permission_classes = [TokenScopePermission]
+    write_scope: str | None = None
+    session_only = False
+
+
+class ApiView(ApiMixin, APIView):
+    """Base of the API's plain views."""
+
+
+class ApiGenericView(ApiMixin, generics.GenericAPIView):
+    """Base of the API's list and detail views (filtering, ordering, pagination)."""
+
+
+ErrorOut = inline_serializer(
+    "Error",
+    fields={
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False
+        ),
+    },
+)
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Schema entries for the error bodies an endpoint may answer."""
+    chosen = statuses or (401, 403, 404, 429)
+    return {s: OpenApiResponse(ErrorOut, description=ERROR_STATUSES[s]) for s in chosen}

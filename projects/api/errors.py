@@ -1,0 +1,109 @@
+"""One error format for the whole API: ``{"code", "message", "fields"?}``.
+
+Service refusals map to HTTP as the permission entry point intends:
+``Http404`` (not visible) 404, ``PermissionDenied`` (visible, not allowed) 403,
+``ValidationError`` 400 with field errors when the error names fields.
+Throttling answers 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        if any(isinstance(v, dict) for v in detail):
+            return [_flatten(v) for v in detail]  # errors of a list of objects, by index
+        # Messages, possibly nested (a service's ValidationError of a list): flat strings.
+        return [m for v in detail for m in _flatten(v)]
+    return [str(detail)]
+
+
+def _first_message(fields: dict) -> str:
+    for name, errors in fields.items():
+        first = errors[0] if isinstance(errors, list) and errors else errors
+        if isinstance(first, dict | list):
+            return f"{name}: invalid."
+        return str(first) if name in ("non_field_errors", "__all__") else f"{name}: {first}"
+    return "Invalid input."
+
+
+def django_validation_to_drf(
+    error: DjangoValidationError, sent: frozenset[str] = frozenset()
+) -> exceptions.ValidationError:
+    """A service's ``ValidationError`` as DRF's, keeping the fields it names: the keys
+    of a dict error, or an error's ``code`` when it names a field the caller sent (as
+    the repository URL check does)."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(
+            {
+                ("non_field_errors" if k == "__all__" else k): v
+                for k, v in error.message_dict.items()
+            }
+        )
+    fields: dict[str, list[str]] = {}
+    for item in error.error_list:
+        name = item.code if item.code in sent else "non_field_errors"
+        fields.setdefault(name, []).extend(item.messages)
+    return exceptions.ValidationError(fields)
+
+
+def _sent_fields(context: dict) -> frozenset[str]:
+    request = context.get("request")
+    try:
+        data = request.data if request is not None else {}
+    except exceptions.ParseError:  # an unparseable body names no field
+        return frozenset()
+    return frozenset(data.keys()) if hasattr(data, "keys") else frozenset()
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = django_validation_to_drf(exc, _sent_fields(context))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or "You may not do this.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(
+            exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        )
+        body: dict[str, Any] = {
+            "code": "invalid",
+            "message": _first_message(fields),
+            "fields": fields,
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        body = {"code": str(code), "message": str(detail)}
+    if isinstance(exc, exceptions.Throttled):
+        wait = math.ceil(exc.wait or 1)
+        response["Retry-After"] = str(wait)
+        body["message"] = f"Too many requests; retry in {wait} seconds."
+    response.data = body
+    return response
+
+
+ERROR_STATUSES = {
+    status.HTTP_400_BAD_REQUEST: "Invalid input; `fields` names each bad field.",
+    status.HTTP_401_UNAUTHORIZED: "Not authenticated, or the token is unknown, expired or revoked.",
+    status.HTTP_403_FORBIDDEN: "Visible, but you (or your token's scopes) may not do this.",
+    status.HTTP_404_NOT_FOUND: "Not found, or not visible to you.",
+    status.HTTP_409_CONFLICT: "Conflicts with an earlier write (e.g. a reused Idempotency-Key).",
+    status.HTTP_429_TOO_MANY_REQUESTS: "Throttled; see the Retry-After header.",
+}

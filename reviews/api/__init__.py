@@ -1,0 +1,1 @@
+"""API endpoints of the review workflow: request checks, the gate query."""

@@ -1,0 +1,90 @@
+"""One error format: 400 with field errors, 403/404 as the permission entry point
+intends, 429 with Retry-After, CSRF on session writes; never a 500 on bad input."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from projects.api.access import CallerThrottle
+from tests.api.conftest import session_client, token_client
+from tests.org import SHA_A
+
+EVIDENCE = "/api/v1/projects/vision/evidence/"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "commit"),
+        ({"commit": "abc", "check": "unit", "status": "pass"}, "commit"),
+        ({"commit": SHA_A, "check": "Bad Name!", "status": "pass"}, "check"),
+        ({"commit": SHA_A, "check": "unit", "status": "green"}, "status"),
+        ({"commit": SHA_A, "check": "unit", "status": "pass", "url": "notaurl"}, "url"),
+        ({"commit": SHA_A, "check": "unit", "status": "pass", "metrics": {"a": "x"}}, "metrics"),
+        ({"commit": SHA_A, "check": "unit", "status": "pass", "metrics": [1]}, "metrics"),
+        ({"commit": SHA_A, "check": "unit", "status": "pass", "summary": "s" * 501}, "summary"),
+    ],
+)
+def test_bad_evidence_is_400_with_field_errors(org, body, field):
+    response = token_client(org.researcher).post(EVIDENCE, body, format="json")
+    assert response.status_code == 400, response.content
+    payload = response.json()
+    assert payload["code"] == "invalid"
+    assert field in payload["fields"]
+    assert payload["message"].startswith(f"{field}:")
+
+
+def test_non_json_body_is_400_not_500(org):
+    client = token_client(org.researcher)
+    response = client.post(EVIDENCE, data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?level=1", f"?commit={SHA_A}", f"?level=10&commit={SHA_A}", "?level=x&commit=zz"],
+)
+def test_bad_gate_query_is_400(org, query):
+    response = token_client(org.researcher).get(f"/api/v1/projects/vision/gate/{query}")
+    assert response.status_code == 400
+    assert response.json()["fields"]
+
+
+def test_bad_filters_and_pages_are_400_or_404_never_500(org):
+    client = token_client(org.researcher)
+    assert client.get("/api/v1/projects/?level=x").status_code == 400
+    assert client.get("/api/v1/projects/?status=nope").status_code == 400
+    assert client.get("/api/v1/projects/?page=99").status_code == 404
+    assert client.get("/api/v1/projects/?ordering=password").status_code == 200
+
+
+def test_session_write_needs_csrf(org):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(org.researcher)
+    body = {"commit": SHA_A, "check": "unit", "status": "pass"}
+    response = client.post(EVIDENCE, body, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["message"]
+
+
+def test_service_refusal_is_403_for_a_visible_project(org):
+    """A reviewer sees vision but may not request level changes: the service says 403."""
+    body = {"commit": SHA_A, "check": "unit", "status": "pass"}
+    response = session_client(org.eng).post(EVIDENCE, body, format="json")
+    assert response.status_code == 403
+    assert response.json() == {"code": "permission_denied", "message": response.json()["message"]}
+
+
+def test_throttled_caller_gets_429_with_retry_after(org, monkeypatch):
+    monkeypatch.setattr(CallerThrottle, "rate", "3/min", raising=False)
+    client = token_client(org.researcher)
+    codes = [client.get("/api/v1/levels/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.get("/api/v1/levels/")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "throttled"
+    # Each token has its own budget.
+    assert token_client(org.researcher).get("/api/v1/levels/").status_code == 200

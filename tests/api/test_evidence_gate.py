@@ -1,0 +1,107 @@
+"""CI evidence posts (idempotent) and the gate query before and after an approval."""
+
+from __future__ import annotations
+
+from gates.models import ExternalCheckResult
+from reviews import services
+from tests.api.conftest import token_client
+from tests.reviews.steps import approve_all, fill_card
+
+SHA = "c" * 40
+
+
+def _post(client, body, key=None):
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post("/api/v1/projects/vision/evidence/", body, format="json", **extra)
+
+
+def test_evidence_post_records_a_result_with_url_and_metrics(org):
+    client = token_client(org.researcher, scopes=("evidence:write",))
+    body = {
+        "commit": SHA.upper(),
+        "check": "golden_eval",
+        "status": "pass",
+        "summary": "F1 0.91 on the golden set",
+        "url": "https://ci.example.com/runs/7",
+        "metrics": {"f1": 0.91},
+    }
+    response = _post(client, body)
+    assert response.status_code == 201, response.content
+    row = ExternalCheckResult.objects.get()
+    assert (row.commit_sha, row.check_key, row.outcome) == (SHA, "golden_eval", "pass")
+    assert row.details == {"url": "https://ci.example.com/runs/7", "metrics": {"f1": 0.91}}
+    assert row.reported_by == org.researcher
+
+
+def test_same_idempotency_key_replays_and_a_different_body_is_409(org):
+    client = token_client(org.researcher)
+    body = {"commit": SHA, "check": "unit_tests", "status": "pass"}
+    first = _post(client, body, key="run-42")
+    again = _post(client, body, key="run-42")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert ExternalCheckResult.objects.count() == 1
+    conflict = _post(client, {**body, "status": "fail"}, key="run-42")
+    assert conflict.status_code == 409
+    assert conflict.json()["code"] == "idempotency_conflict"
+    assert ExternalCheckResult.objects.count() == 1
+    assert _post(client, body, key="run-43").status_code == 201
+    assert ExternalCheckResult.objects.count() == 2
+
+
+def test_a_refused_post_stores_no_idempotency_record(org):
+    """A 403 is not remembered: once the caller may post, the same key works."""
+    body = {"commit": SHA, "check": "unit_tests", "status": "pass"}
+    refused = _post(token_client(org.eng), body, key="k1")
+    assert refused.status_code == 403
+    assert _post(token_client(org.researcher), body, key="k1").status_code == 201
+
+
+def _gate(client, level, sha=SHA):
+    return client.get(f"/api/v1/projects/vision/gate/?level={level}&commit={sha}")
+
+
+def test_gate_says_no_with_reasons_then_yes_after_evidence_and_approval(org):
+    client = token_client(org.researcher)
+    answer = _gate(client, 1).json()
+    assert answer["allowed"] is False
+    assert answer["granted_level"] == 0 and answer["evidence_level"] == 0
+    assert any("granted level 0" in r for r in answer["reasons"])
+    assert any("No result for check readme_purpose" in r for r in answer["reasons"])
+    assert answer["items"] == [
+        {
+            "check": "readme_purpose",
+            "outcome": None,
+            "state": "missing",
+            "message": "No result on this commit yet.",
+        }
+    ]
+    # CI reports a failing README check: the reason names the outcome.
+    _post(client, {"commit": SHA, "check": "readme_purpose", "status": "fail", "summary": "gone"})
+    assert any("readme_purpose is fail" in r for r in _gate(client, 1).json()["reasons"])
+    _post(client, {"commit": SHA, "check": "readme_purpose", "status": "pass"})
+    # Evidence holds, the level is not granted yet.
+    answer = _gate(client, 1).json()
+    assert answer["allowed"] is False and answer["evidence_level"] >= 1
+    assert answer["reasons"] == [
+        "Vision model is granted level 0; level 1 needs an approved level-change request first."
+    ]
+    request = services.request_open(
+        project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA
+    )
+    fill_card(org.project)
+    request = approve_all(org, request, ["lead"])
+    assert request.state == "approved"
+    answer = _gate(client, 1).json()
+    assert answer == {**answer, "allowed": True, "granted_level": 1, "reasons": []}
+    # Level 0 is always allowed; a different commit lacks the evidence.
+    assert _gate(client, 0).json()["allowed"] is True
+    assert _gate(client, 1, sha="d" * 40).json()["allowed"] is False
+
+
+def test_gate_query_counts_do_not_grow_with_levels(org, django_assert_max_num_queries):
+    client = token_client(org.researcher)
+    _gate(client, 1)
+    with django_assert_max_num_queries(8):
+        _gate(client, 9)
