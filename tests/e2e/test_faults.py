@@ -27,11 +27,12 @@ from django.db import connection, transaction
 from gates.checks.base import repository_checks
 from gates.models import CHECK_RUN_FINAL_STATES, CheckResult, CheckRun, CheckRunStatus
 from gates.runs import check_run_request
+from projects.actors import system_actor
 from projects.services import project_update
 from tests.brokers import broker_at
 from tests.gitrepo import commit, make_repo
 from tests.gitserver import GitDaemon, allow_loopback
-from tests.org import build_org
+from tests.org import admin_actor, build_org
 
 from .services import PrivateRedis, TcpProxy
 from .worker import (
@@ -80,7 +81,7 @@ def daemon(repo_root):
 
 
 def _project(url: str):
-    return project_update(project=build_org().project, repository_url=url)
+    return project_update(actor=admin_actor(), project=build_org().project, repository_url=url)
 
 
 def _ended(run_pk: int) -> CheckRun | None:
@@ -100,7 +101,7 @@ def test_redis_restarted_without_persistence_while_a_run_is_queued(repo_root, da
     repo = make_repo(repo_root, {"README.md": README})
     project = _project(daemon.url(repo.name))
     with PrivateRedis(tmp_path / "redis") as redis, broker_at(redis.url):
-        run = check_run_request(project=project, trigger="manual")
+        run = check_run_request(actor=system_actor("worker"), project=project, trigger="manual")
         assert redis.queue_length("checks") == 1
         redis.stop()  # no persistence: the queued message is gone
         redis.start()
@@ -124,7 +125,9 @@ def test_run_asked_while_redis_is_down(repo_root, daemon, tmp_path):
     ):
         redis.stop()
         with broker_at(redis.url):
-            run = check_run_request(project=project, trigger="manual")  # must not raise
+            run = check_run_request(
+                actor=system_actor("worker"), project=project, trigger="manual"
+            )  # must not raise
         assert CheckRun.objects.get(pk=run.pk).status == "queued"
         # Beat keeps going with the broker down: it logs each failed try and waits.
         wait_for(
@@ -164,7 +167,9 @@ def test_postgres_cut_during_the_check_phase(repo_root, daemon, tmp_path, refuse
             celery_worker(env, database_url=db, log_path=tmp_path / "worker.log"),
             celery_beat(env, database_url=db, log_path=tmp_path / "beat.log"),
         ):
-            run = check_run_request(project=project, trigger="manual", commit_sha=head)
+            run = check_run_request(
+                actor=system_actor("worker"), project=project, trigger="manual", commit_sha=head
+            )
             wait_for(
                 lambda: CheckRun.objects.filter(pk=run.pk, status="running").exists(),
                 timeout=END,
@@ -209,7 +214,7 @@ def test_pool_process_killed_during_the_fetch(repo_root, daemon, tmp_path, setti
         project = _project(f"git://127.0.0.1:{proxy.port}/{repo.name}")
         mirror = Path(settings.MLTRL_GIT_MIRROR_DIR) / f"project-{project.pk}.git"
         with celery_worker(FAST, log_path=tmp_path / "worker.log") as worker:
-            run = check_run_request(project=project, trigger="manual")
+            run = check_run_request(actor=system_actor("worker"), project=project, trigger="manual")
             running = wait_for(
                 lambda: (
                     CheckRun.objects.filter(pk=run.pk, status="running")
@@ -259,7 +264,9 @@ def test_facts_file_stays_bounded_across_many_commits(repo_root, daemon, tmp_pat
             count = 250 + 150 * round_
             changed = {f"src/module_{n}.py": module(n, round_) for n in range(count)}
             head = commit(repo, changed, f"round {round_}")
-            run = check_run_request(project=project, trigger="manual", commit_sha=head)
+            run = check_run_request(
+                actor=system_actor("worker"), project=project, trigger="manual", commit_sha=head
+            )
             run = wait_for(lambda run=run: _ended(run.pk), timeout=END, what="the run to end")
             assert run.status == "succeeded", run.message
             sizes.append(facts_path.stat().st_size)
