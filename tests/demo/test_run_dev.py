@@ -132,7 +132,11 @@ def test_serves_runs_a_worker_and_stops_both_on_sigint(tmp_path):
             timeout=30,
         )
         assert _open_request_run(database)[1] == 5  # its results set the evidence level
-        assert "'done'" in log_path.read_text()
+        # The task logs its return after the run commits and the signal receivers
+        # (re-evaluation, at-risk assessment) ran: wait for the line, do not race it.
+        _wait_for(
+            "the task's 'done'", lambda: "'done'" in log_path.read_text(), process, timeout=60
+        )
         _wait_for("the banner", lambda: "mltrl-demo" in log_path.read_text(), process, timeout=10)
         pids = _child_pids(log_path.read_text())
         assert set(pids) == {"web server", "celery worker"}
