@@ -167,4 +167,6 @@ def test_table_covers_every_api_url():
         "policies/<str:key>/import/",
         "policies/<str:key>/diff/",
     }
-    assert routes == covered | hooks | policies
+    # The portfolio is scoped per viewer, numbers included: tests/portfolio/test_pages.py.
+    portfolio = {"portfolio/", "portfolio/<slug:key>/"}
+    assert routes == covered | hooks | policies | portfolio

@@ -127,7 +127,9 @@ def test_bad_drill_parameters_answer_400(manager_client, query):
 def test_anonymous_is_sent_to_sign_in(client, fixed):
     response = client.get(reverse("portfolio:index"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    assert client.get("/api/v1/portfolio/").status_code == 403
+    # The API answers an anonymous caller 401 with a Bearer challenge (docs/api.md).
+    answer = client.get("/api/v1/portfolio/")
+    assert answer.status_code == 401 and answer["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_team_member_sees_only_their_teams_numbers(client, fixed):
