@@ -31,7 +31,8 @@ from projects.services import project_update
 from reviews import services as reviews
 from reviews.models import RequestState, SignOff
 from tests.gitrepo import commit, make_repo
-from tests.gitserver import GitHttpServer, StallServer, allow_loopback, closed_port
+from tests.gitserver import GitHttpServer, allow_loopback, closed_port
+from tests.hostile_servers import StallServer
 from tests.org import admin_actor
 
 README = (

@@ -28,7 +28,8 @@ from gates.gitcli import GitError, git_popen, kill_live_groups, run_git
 from gates.mirror_lock import mirror_locked
 from tests.e2e.worker import wait_for
 from tests.gitrepo import commit, make_repo
-from tests.gitserver import StallServer, allow_loopback
+from tests.gitserver import allow_loopback
+from tests.hostile_servers import StallServer
 
 README = "# Vision\n\n## Purpose\n\nCount birds in drone footage of wetlands.\n"
 REPO_ROOT = Path(__file__).resolve().parents[2]

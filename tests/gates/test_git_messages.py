@@ -17,7 +17,8 @@ from gates.git_messages import classify, parse_ls_remote
 from gates.gitcli import GitError
 from projects.repo_urls import validate_repository_url
 from tests.gitrepo import git, make_repo
-from tests.gitserver import CutProxy, GitDaemon, GitHttpServer, allow_loopback
+from tests.gitserver import GitDaemon, GitHttpServer, allow_loopback
+from tests.hostile_servers import CutProxy
 
 
 @pytest.fixture

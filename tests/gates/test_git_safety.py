@@ -34,14 +34,8 @@ from tests.gates.git_hostile import (
     run_engine,
 )
 from tests.gitrepo import commit, git, make_repo
-from tests.gitserver import (
-    GitDaemon,
-    GitHttpServer,
-    RedirectServer,
-    StallServer,
-    allow_loopback,
-    child_pids,
-)
+from tests.gitserver import GitDaemon, GitHttpServer, allow_loopback
+from tests.hostile_servers import RedirectServer, StallServer, child_pids
 from tests.org import admin_actor
 
 
