@@ -69,7 +69,7 @@ def card_content(project: Project) -> dict[str, Any]:
     }
 
 
-def card_snapshot(*, project: Project, reason: str, actor: Any = None) -> CardVersion:
+def card_snapshot(*, project: Project, reason: str, actor: Any) -> CardVersion:
     """Freeze the card as its next version (inside the caller's transaction)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("card_snapshot must run inside the caller's transaction.")

@@ -154,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     port = os.environ.get("PORT") or "8000"
     folder = var_dir()
     prepare_var(folder)
+    # Links in e-mails (sent by the worker) point at this server unless set otherwise.
+    os.environ.setdefault("MLTRL_SITE_URL", f"http://{host}:{port}")
 
     stopping = threading.Event()
     received: list[int] = []
