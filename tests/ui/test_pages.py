@@ -116,54 +116,6 @@ def test_home_recent_activity_shows_my_teams_only(ui, client):
     assert "Secret model" in body and "Vision model" not in body
 
 
-# --- project list ---------------------------------------------------------------------
-
-
-def test_project_list_filters_in_the_query_string(ui, client):
-    builders.new_project(ui.org, "speech", name="Speech recogniser")
-    client.force_login(ui.org.manager)
-    url = reverse("projects:list")
-    assert "3 projects" in text(client.get(url))
-    body = text(client.get(url, {"level": "4"}))
-    assert "Vision model" in body and "Speech recogniser" not in body
-    body = text(client.get(url, {"team": "gamma"}))
-    assert "Secret model" in body and "Vision model" not in body
-    body = text(client.get(url, {"q": "speech"}))
-    assert "Speech recogniser" in body and "Vision model" not in body
-    body = text(client.get(url, {"phase": "prototyping"}))
-    assert "Vision model" in body and "Speech recogniser" not in body
-    body = text(client.get(url, {"gap": "unknown"}))
-    assert "Vision model" in body  # no evidence level computed in these tests
-    body = text(client.get(url, {"status": "retired"}))
-    assert "No project matches" in body
-
-
-def test_project_list_ignores_bad_filter_values(ui, client):
-    client.force_login(ui.org.researcher)
-    for query in [{"level": "12"}, {"level": "x"}, {"phase": "<b>"}, {"gap": "?"}, {"page": "z"}]:
-        response = client.get(reverse("projects:list"), query)
-        assert response.status_code == 200, query
-        assert "Vision model" in text(response)
-
-
-def test_project_list_paginates(ui, client, settings):
-    settings.MLTRL_PAGE_SIZE = 2
-    builders.new_project(ui.org, "alpha-model")
-    builders.new_project(ui.org, "beta-model")
-    client.force_login(ui.org.researcher)
-    first = text(client.get(reverse("projects:list")))
-    assert "Page 1 of 2" in first and 'rel="next"' in first
-    second = text(client.get(reverse("projects:list"), {"page": 2}))
-    assert "Vision model" in second
-
-
-def test_project_list_shows_the_system_level_of_coupled_projects(ui, client):
-    low = builders.new_project(ui.org, "feature-store", name="Feature store")
-    project_services.project_update(project=ui.vision, components=[low], actor=admin_actor())
-    client.force_login(ui.org.researcher)
-    assert "limited" in text(client.get(reverse("projects:list"), {"q": "vision"}))
-
-
 # --- project page -----------------------------------------------------------------------
 
 
