@@ -251,9 +251,55 @@ def test_checks_panel_marks_required_results_and_ci_results(ui, client):
     builders.pass_checks(ui.request, except_=("licence",))
     client.force_login(ui.org.prod)
     body = text(client.get(reverse("reviews:checks", args=[ui.request.pk])))
-    assert "licence failed" in body and "required" in body
+    assert "licence failed" in body and "Required: blocks the level change" in body
     # the failing required check comes first
     assert body.index("licence") < body.index("readme_purpose")
+
+
+def test_checks_panel_says_in_words_which_failures_block_the_gate(ui, client):
+    """Blocking (required, failing, not waived) and not-blocking (not required at this
+    level, waived) failures are told apart in text, not only by colour."""
+    import re
+
+    from gates.services import check_run_record_completed
+    from projects.actors import system_actor
+    from reviews.selectors import request_requirements
+
+    required = list(request_requirements(ui.request).required_checks)
+    blocker, waived = required[0], required[1]
+    check_run_record_completed(
+        project=ui.vision,
+        commit_sha=ui.request.commit_sha,
+        results=[
+            {"check_key": k, "outcome": "fail" if k in (blocker, waived) else "pass", "message": k}
+            for k in required
+        ]
+        + [{"check_key": "extra_style", "outcome": "fail", "message": "Lint is unhappy."}],
+        actor=system_actor("worker"),
+    )
+    builders.waive(ui.org, ui.vision, waived, "lead", "Licence review booked.")
+    client.force_login(ui.org.prod)
+    body = text(client.get(reverse("reviews:checks", args=[ui.request.pk])))
+    blocking = body[body.index('id="checks-blocking"') : body.index('id="checks-not-blocking"')]
+    rest = body[body.index('id="checks-not-blocking"') :]
+    assert "Blocking the level change (1)" in blocking and "1</strong> blocks the gate" in body
+
+    def standing(part: str, key: str) -> str:
+        found = re.search(
+            rf'mono">{re.escape(key)}</span>\s*<span class="badge [a-z]+">([^<]+)<', part
+        )
+        return found.group(1) if found else ""
+
+    assert standing(blocking, blocker) == "Required: blocks the level change"
+    assert standing(rest, waived) == "Required, waived: does not block"
+    assert standing(rest, "extra_style") == "Not required at this level: for information"
+    assert waived not in blocking and "extra_style" not in blocking
+    assert standing(body, required[2]) == "Required by this gate"  # passing, under "pass"
+
+    builders.waive(ui.org, ui.vision, blocker, "lead", "Accepted.")
+    body = text(client.get(reverse("reviews:checks", args=[ui.request.pk])))
+    assert "No required check blocks the level change." in body
+    assert "Blocking the level change" not in body
 
 
 def test_a_closed_request_shows_its_outcome(ui, client):
