@@ -8,7 +8,8 @@ comments and history, then N projects in bulk (valid rows: project, card,
 reviewer teams and the guardian permission rows the services would write,
 copied from one project registered through the service), then ``ANALYZE`` as
 autovacuum would after such a load. Each page is fetched
-with Django's test client as a research-team member (``--teams``
+with Django's test client as a research-team member (``--viewer eng``: an
+engineering member, who sees every project through its reviewer team; ``--teams``
 spreads the projects over more owning teams; by default research owns them
 all, so the viewer sees every one), ``--repeat`` times after
 a warm-up; the median server time is reported, at 100 projects and again after
@@ -172,6 +173,19 @@ def _measure(client, urls: dict[str, str], repeat: int) -> dict[str, float]:
     return out
 
 
+def _with_next_page(client, urls: dict[str, str]) -> dict[str, str]:
+    """The URLs plus the list's second page (the cursor link the first page offers),
+    when the viewer sees more than one page."""
+    import html
+    import re
+
+    body = client.get(urls["project list"]).content.decode()
+    found = re.search(r'<a href="(\?[^"]*)" rel="next">', body)
+    if not found:
+        return urls
+    return {**urls, "project list, next page": urls["project list"] + html.unescape(found[1])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", type=int, default=100)
@@ -184,6 +198,13 @@ def main() -> None:
         help="spread the projects over research and this many more owning teams "
         "(0: research owns them all, so the viewer sees every one: the worst case)",
     )
+    parser.add_argument(
+        "--viewer",
+        choices=["researcher", "eng"],
+        default="researcher",
+        help="who reads the pages: a research member (sees what research owns) or an "
+        "engineering member (sees every project through its reviewer team)",
+    )
     args = parser.parse_args()
     connection, old = _setup_database()
     try:
@@ -192,7 +213,8 @@ def main() -> None:
 
         org, request = _world()
         client = Client()
-        client.force_login(org.researcher)
+        viewer = getattr(org, args.viewer)
+        client.force_login(viewer)
         urls = {
             "project list": reverse("projects:list"),
             "project list, filtered (level 5, q)": reverse("projects:list") + "?level=5&q=model",
@@ -205,11 +227,11 @@ def main() -> None:
         _grow(templates, args.small - Project.objects.count(), 0)
         _analyze(connection)
         t0 = time.perf_counter()
-        small = _measure(client, urls, args.repeat)
+        small = _measure(client, _with_next_page(client, urls), args.repeat)
         _grow(templates, args.large - args.small, args.small)
         _analyze(connection)
         build_s = round(time.perf_counter() - t0, 1)
-        large = _measure(client, urls, args.repeat)
+        large = _measure(client, _with_next_page(client, urls), args.repeat)
 
         from projects.permissions import projects_for
 
@@ -217,14 +239,16 @@ def main() -> None:
             "database": connection.vendor,
             "projects": [args.small, Project.objects.count()],
             "owning_teams": 1 + args.teams,
-            "visible_to_viewer": projects_for(org.researcher).count(),
+            "viewer": args.viewer,
+            "visible_to_viewer": projects_for(viewer).count(),
             "median_ms": {
                 name: {
                     "small": small[name],
                     "large": large[name],
                     "ratio": round(large[name] / small[name], 2),
                 }
-                for name in urls
+                for name in large
+                if name in small
             },
             "build_s": build_s,
         }

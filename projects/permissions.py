@@ -19,10 +19,16 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from .models import Membership, Project, ProjectGroupObjectPermission, ProjectUserObjectPermission
+from .models import (
+    Membership,
+    Project,
+    ProjectGroupObjectPermission,
+    ProjectUserObjectPermission,
+    Team,
+)
 
 
 class Action(StrEnum):
@@ -90,6 +96,8 @@ def projects_for(
         return qs.none()
     if user.is_superuser or _has_global(user, action):
         return qs
+    if action is Action.VIEW:
+        return qs.filter(_visible_by_team(user))
     direct = ProjectUserObjectPermission.objects.filter(
         content_object=OuterRef("pk"), user=user, permission__codename=action.value
     )
@@ -99,6 +107,27 @@ def projects_for(
         permission__codename=action.value,
     )
     return qs.filter(Exists(direct) | Exists(via_group))
+
+
+def _visible_by_team(user: Any) -> Q:
+    """Viewing, answered from the teams the guardian rows are derived from.
+
+    ``_project_permissions_sync`` grants ``view_project`` to the members group and
+    the reviewers group of the owning team and of every reviewing team, and to
+    nobody else (docs/architecture.md, "From teams and roles to guardian rows"). So
+    a user sees a project exactly when its owning team, or one of its reviewer
+    teams, is a team whose members or reviewers group holds the user. Stated on
+    the project's own ``team_id`` and on the small set of the user's teams, the
+    filter lets PostgreSQL walk the list's (name, pk) index and stop after one
+    page, instead of testing permission rows of every visible project
+    (docs/performance.md). ``tests/projects/test_permissions_view.py`` checks the
+    two answers agree for every user and project.
+    """
+    mine = Team.objects.filter(Q(members_group__user=user) | Q(reviewers_group__user=user))
+    reviewed = Project.reviewer_teams.through.objects.filter(
+        project_id=OuterRef("pk"), team_id__in=mine.values("pk")
+    )
+    return Q(team_id__in=mine.values("pk")) | Q(Exists(reviewed))
 
 
 def user_can(user: Any, action: Action, project: Project) -> bool:

@@ -40,6 +40,7 @@ from .permissions import (
 )
 from .repo_urls import branch_name_problem, validate_repository_url
 from .signals import card_changed
+from .slugs import project_slug_problem
 
 # Which team group receives which project permission.
 OWNER_MEMBER_ACTIONS = (Action.VIEW, Action.CHANGE, Action.REQUEST_LEVEL_CHANGE)
@@ -241,6 +242,9 @@ def project_create(
     """
     team = _lock_team(team)
     require_team_member(actor, team)
+    problem = project_slug_problem(slug)
+    if problem:
+        raise ValidationError({"slug": [problem]})
     project = Project(
         team=team,
         slug=slug,

@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .cards import card_content, card_diff, card_json, card_markdown
+from .keyset import keyset_page
 from .levels import LEVELS, Phase
 from .models import CardSection, ProjectStatus
 from .permissions import Action, project_for, user_can
@@ -52,18 +52,22 @@ def card_parts(content: dict) -> dict:
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     filters = ProjectFilters.from_query(request.GET)
-    page = Paginator(projects_list(request.user, filters), settings.MLTRL_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = keyset_page(
+        projects_list(request.user, filters),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=settings.MLTRL_PAGE_SIZE,
     )
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "after", "before"):
+        query.pop(key, None)
     return render(
         request,
         "projects/project_list.html",
         {
             "page": page,
             "filters": filters,
-            "teams": teams_for_filter(request.user),
+            "teams": teams_for_filter(),
             "levels": LEVELS,
             "phases": Phase.choices,
             "statuses": ProjectStatus.choices,

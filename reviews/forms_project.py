@@ -13,11 +13,9 @@ from django import forms
 
 from projects.levels import Level
 from projects.models import Team
+from projects.slugs import project_slug_problem
 
 from .forms import MAX_TEXT
-
-# Addresses under /projects/ that are pages, not projects.
-RESERVED_SLUGS = frozenset({"new"})
 
 
 class NewProjectForm(forms.Form):
@@ -85,8 +83,9 @@ class NewProjectForm(forms.Form):
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"]
-        if slug in RESERVED_SLUGS:
-            raise forms.ValidationError(f"The short name {slug!r} is reserved; choose another.")
+        problem = project_slug_problem(slug)  # the service refuses it in the same words
+        if problem:
+            raise forms.ValidationError(problem)
         return slug
 
     def clean(self) -> dict[str, Any]:

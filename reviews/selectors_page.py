@@ -14,7 +14,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from gates.models import CHECK_RUN_ACTIVE_STATES, CheckResult, ExternalCheckResult
+from gates.models import (
+    CHECK_RUN_ACTIVE_STATES,
+    PASSING_OUTCOMES,
+    CheckResult,
+    ExternalCheckResult,
+)
 from gates.policies import Requirements
 from gates.selectors_pages import external_results_for
 from gates.selectors_runs import RunProgress, run_progress_for
@@ -162,6 +167,23 @@ class CheckRow:
     fix: str
     waived: bool
 
+    @property
+    def blocking(self) -> bool:
+        """Required by the gate, not passing and not waived: it holds the level change
+        (the same rule as ``reviews.evaluation``)."""
+        return self.required and self.outcome not in PASSING_OUTCOMES and not self.waived
+
+    @property
+    def standing(self) -> str:
+        """What the row means for this gate, in words (the page never relies on colour)."""
+        if self.blocking:
+            return "Required: blocks the level change"
+        if self.required and self.outcome not in PASSING_OUTCOMES:
+            return "Required, waived: does not block"
+        if self.required:
+            return "Required by this gate"
+        return "Not required at this level: for information"
+
 
 @dataclass(frozen=True)
 class ChecksPanel:
@@ -185,6 +207,16 @@ class ChecksPanel:
     def attention(self) -> list[CheckRow]:
         """Rows a reviewer must read: failing, erroring, missing or warning."""
         return [r for r in self.rows if r.outcome != "pass"]
+
+    @property
+    def blocking(self) -> list[CheckRow]:
+        """Required checks that hold the level change until they pass or are waived."""
+        return [r for r in self.rows if r.blocking]
+
+    @property
+    def not_blocking(self) -> list[CheckRow]:
+        """The other rows to read: not required at this level, waived, or a warning."""
+        return [r for r in self.attention if not r.blocking]
 
     @property
     def passed(self) -> list[CheckRow]:

@@ -55,6 +55,13 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The project list walks these in (name, pk) order and stops after one page
+        # (projects.keyset; docs/performance.md).
+        indexes = [
+            models.Index(fields=["name", "id"], name="project_name_id"),
+            models.Index(fields=["team", "name", "id"], name="project_team_name_id"),
+            models.Index(fields=["level", "name", "id"], name="project_level_name_id"),
+        ]
         permissions = [
             ("request_level_change", "Request a level change"),
             ("sign_off", "Sign off a level-change request"),

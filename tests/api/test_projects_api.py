@@ -18,6 +18,7 @@ from tests.api.conftest import session_client, token_client
         ),
         ("post", "/api/v1/projects/", {"slug": "ok", "name": "x", "team": "nope"}, "team"),
         ("post", "/api/v1/projects/", {"slug": "vision", "name": "x", "team": "research"}, "slug"),
+        ("post", "/api/v1/projects/", {"slug": "new", "name": "x", "team": "research"}, "slug"),
         (
             "post",
             "/api/v1/projects/",

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,13 @@ def browser(chromium_path: str) -> Iterator:
             yield instance
         finally:
             instance.close()
+            # Django keeps connections per context (asgiref Local over contextvars),
+            # and inside Playwright's sync block (greenlets) the test's ORM calls run
+            # in another context than pytest-django's: they open a connection of
+            # their own that the test database's teardown never closes, and
+            # PostgreSQL then refuses to drop the database ("being accessed by other
+            # users"). Close it here, still inside that context.
+            connections.close_all()
     if previous is None:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:

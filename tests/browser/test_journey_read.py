@@ -65,7 +65,7 @@ def test_reviewer_reads_home_project_and_review(world, browser, live_server, out
     page.wait_for_url(re.compile(rf".*/reviews/{request.pk}/$"))
     assert page.get_by_role("heading", name="Verdict").is_visible()
     assert "Needs 1 more approval from research-lead." in page.locator(".verdict").inner_text()
-    assert page.locator("#checks-panel .badge.required").count() > 0
+    assert page.locator("#checks-panel .check .badge", has_text="Required").count() > 0
     page.screenshot(path=output_dir / "review.png", full_page=True)
     axe_check(page, "review")
 

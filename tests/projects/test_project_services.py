@@ -43,6 +43,18 @@ def test_project_create_refuses_a_bad_slug(org):
     assert not Project.objects.filter(name="Bad").exists()
 
 
+@pytest.mark.parametrize("slug", ["new", "NEW"])
+def test_project_create_refuses_a_slug_that_names_a_page(org, slug):
+    """/projects/new/ is the new-project page: a project called "new" could not be reached,
+    whether it comes from the form, the API or the admin."""
+    with pytest.raises(ValidationError) as refused:
+        services.project_create(
+            team=org.teams["research"], slug=slug, name="Clash", actor=org.researcher
+        )
+    assert "reserved for a page of the site" in refused.value.message_dict["slug"][0]
+    assert not Project.objects.filter(name="Clash").exists()
+
+
 def test_project_create_by_a_member_of_the_owning_team_only(org):
     with pytest.raises(PermissionDenied, match="Only members of Research can register"):
         services.project_create(

@@ -116,54 +116,6 @@ def test_home_recent_activity_shows_my_teams_only(ui, client):
     assert "Secret model" in body and "Vision model" not in body
 
 
-# --- project list ---------------------------------------------------------------------
-
-
-def test_project_list_filters_in_the_query_string(ui, client):
-    builders.new_project(ui.org, "speech", name="Speech recogniser")
-    client.force_login(ui.org.manager)
-    url = reverse("projects:list")
-    assert "3 projects" in text(client.get(url))
-    body = text(client.get(url, {"level": "4"}))
-    assert "Vision model" in body and "Speech recogniser" not in body
-    body = text(client.get(url, {"team": "gamma"}))
-    assert "Secret model" in body and "Vision model" not in body
-    body = text(client.get(url, {"q": "speech"}))
-    assert "Speech recogniser" in body and "Vision model" not in body
-    body = text(client.get(url, {"phase": "prototyping"}))
-    assert "Vision model" in body and "Speech recogniser" not in body
-    body = text(client.get(url, {"gap": "unknown"}))
-    assert "Vision model" in body  # no evidence level computed in these tests
-    body = text(client.get(url, {"status": "retired"}))
-    assert "No project matches" in body
-
-
-def test_project_list_ignores_bad_filter_values(ui, client):
-    client.force_login(ui.org.researcher)
-    for query in [{"level": "12"}, {"level": "x"}, {"phase": "<b>"}, {"gap": "?"}, {"page": "z"}]:
-        response = client.get(reverse("projects:list"), query)
-        assert response.status_code == 200, query
-        assert "Vision model" in text(response)
-
-
-def test_project_list_paginates(ui, client, settings):
-    settings.MLTRL_PAGE_SIZE = 2
-    builders.new_project(ui.org, "alpha-model")
-    builders.new_project(ui.org, "beta-model")
-    client.force_login(ui.org.researcher)
-    first = text(client.get(reverse("projects:list")))
-    assert "Page 1 of 2" in first and 'rel="next"' in first
-    second = text(client.get(reverse("projects:list"), {"page": 2}))
-    assert "Vision model" in second
-
-
-def test_project_list_shows_the_system_level_of_coupled_projects(ui, client):
-    low = builders.new_project(ui.org, "feature-store", name="Feature store")
-    project_services.project_update(project=ui.vision, components=[low], actor=admin_actor())
-    client.force_login(ui.org.researcher)
-    assert "limited" in text(client.get(reverse("projects:list"), {"q": "vision"}))
-
-
 # --- project page -----------------------------------------------------------------------
 
 
@@ -299,9 +251,55 @@ def test_checks_panel_marks_required_results_and_ci_results(ui, client):
     builders.pass_checks(ui.request, except_=("licence",))
     client.force_login(ui.org.prod)
     body = text(client.get(reverse("reviews:checks", args=[ui.request.pk])))
-    assert "licence failed" in body and "required" in body
+    assert "licence failed" in body and "Required: blocks the level change" in body
     # the failing required check comes first
     assert body.index("licence") < body.index("readme_purpose")
+
+
+def test_checks_panel_says_in_words_which_failures_block_the_gate(ui, client):
+    """Blocking (required, failing, not waived) and not-blocking (not required at this
+    level, waived) failures are told apart in text, not only by colour."""
+    import re
+
+    from gates.services import check_run_record_completed
+    from projects.actors import system_actor
+    from reviews.selectors import request_requirements
+
+    required = list(request_requirements(ui.request).required_checks)
+    blocker, waived = required[0], required[1]
+    check_run_record_completed(
+        project=ui.vision,
+        commit_sha=ui.request.commit_sha,
+        results=[
+            {"check_key": k, "outcome": "fail" if k in (blocker, waived) else "pass", "message": k}
+            for k in required
+        ]
+        + [{"check_key": "extra_style", "outcome": "fail", "message": "Lint is unhappy."}],
+        actor=system_actor("worker"),
+    )
+    builders.waive(ui.org, ui.vision, waived, "lead", "Licence review booked.")
+    client.force_login(ui.org.prod)
+    body = text(client.get(reverse("reviews:checks", args=[ui.request.pk])))
+    blocking = body[body.index('id="checks-blocking"') : body.index('id="checks-not-blocking"')]
+    rest = body[body.index('id="checks-not-blocking"') :]
+    assert "Blocking the level change (1)" in blocking and "1</strong> blocks the gate" in body
+
+    def standing(part: str, key: str) -> str:
+        found = re.search(
+            rf'mono">{re.escape(key)}</span>\s*<span class="badge [a-z]+">([^<]+)<', part
+        )
+        return found.group(1) if found else ""
+
+    assert standing(blocking, blocker) == "Required: blocks the level change"
+    assert standing(rest, waived) == "Required, waived: does not block"
+    assert standing(rest, "extra_style") == "Not required at this level: for information"
+    assert waived not in blocking and "extra_style" not in blocking
+    assert standing(body, required[2]) == "Required by this gate"  # passing, under "pass"
+
+    builders.waive(ui.org, ui.vision, blocker, "lead", "Accepted.")
+    body = text(client.get(reverse("reviews:checks", args=[ui.request.pk])))
+    assert "No required check blocks the level change." in body
+    assert "Blocking the level change" not in body
 
 
 def test_a_closed_request_shows_its_outcome(ui, client):
