@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubs
 from .signing import signed_headers
 
 OUTBOX_NAME = "webhook_deliveries"
+logger = logging.getLogger(__name__)
 
 
 def _send(delivery_id: int, countdown: float = 0) -> None:
@@ -86,7 +88,7 @@ def _claim(delivery_id: int) -> WebhookDelivery | None:
     )
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update()
+            WebhookDelivery.objects.select_for_update(of=("self",))
             .filter(claimable, pk=delivery_id)
             .select_related("subscription")
             .first()
@@ -123,6 +125,9 @@ def _post(delivery: WebhookDelivery) -> dict:
         fields["error"] = "Refused before connecting: " + " ".join(exc.messages)
     except OSError as exc:
         fields["error"] = f"Unreachable: {exc or exc.__class__.__name__}"
+    except Exception as exc:  # a time limit, a bad host name...: logged, never a stuck claim
+        logger.exception("webhook delivery %s: attempt failed", delivery.pk)
+        fields["error"] = f"Not sent: {exc.__class__.__name__}."
     else:
         fields["address"] = answer.address
         fields["response_code"] = answer.status

@@ -220,3 +220,33 @@ def test_the_outbox_sends_a_delivery_whose_message_was_lost(org, receiver):
     assert delivery.status == "delivered" and len(receiver.received) == 1
     outbox_dispatch(now=timezone.now() + timedelta(hours=2))  # nothing left to send
     assert len(receiver.received) == 1
+
+
+def test_a_fault_writing_deliveries_never_refuses_the_change(org, receiver, monkeypatch, caplog):
+    subscribe(org, receiver.url, ["request.opened"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug in a payload builder")
+
+    monkeypatch.setattr("webhooks.receivers.event_body", broken)
+    request = _open(org)
+    request.refresh_from_db()
+    assert request.state == "open"
+    assert not WebhookDelivery.objects.exists()
+    assert "webhook deliveries for audit event" in caplog.text
+
+
+def test_an_unexpected_error_in_an_attempt_is_logged_not_stuck(
+    org, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    subscribe(org, receiver.url, ["request.opened"])
+
+    def broken(*args, **kwargs):
+        raise UnicodeError("label too long")
+
+    monkeypatch.setattr("webhooks.delivery.post_pinned", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(org)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 4)
+    assert delivery.error == "Not sent: UnicodeError."
