@@ -151,3 +151,29 @@ def test_a_deleted_subscription_takes_its_log_along(org, receiver):
     from webhooks.delivery import delivery_attempt
 
     assert delivery_attempt(1) is None  # a message for it finds nothing to send
+
+
+def test_list_query_counts_do_not_grow(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from webhooks.delivery import deliveries_create
+
+    client = token_client(org.researcher)
+    client.get("/api/v1/levels/")  # first use of the token writes its last-used time
+    hook = subscribe(org, "https://8.8.8.8/h", ["level.changed"]).subscription
+
+    def grow(n):
+        for _ in range(n):
+            subscribe(org, "https://8.8.8.8/h", ["level.changed"])
+            (delivery,) = deliveries_create([hook], event="level.changed", body="{}", event_id=1)
+            for number in (1, 2):
+                delivery.log.create(number=number, started_at=delivery.created_at, duration_ms=5)
+        counts = {}
+        for path in (URL, f"{URL}{hook.pk}/deliveries/"):
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(path).status_code == 200
+            counts[path] = len(ctx.captured_queries)
+        return counts
+
+    assert grow(2) == grow(8)
