@@ -8,16 +8,17 @@ unless the host is listed. ``post_pinned`` validates again at send time and
 connects to the address it just validated (the URL's host name still goes in
 ``Host`` and, for https, in SNI and certificate checks), so a DNS answer that
 changes between validation and connection cannot redirect the request.
-Redirects are not followed; the response body is read up to a cap, within an
-overall deadline.
+Redirects are not followed; the response body is read up to a cap, and the
+whole exchange is cut at the timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
-import time
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -112,22 +113,42 @@ def post_pinned(
     it cannot be reached or does not answer within ``timeout`` seconds overall."""
     address = target.addresses[0]
     connection_class = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
-    deadline = time.monotonic() + timeout
     conn = connection_class(target.host, target.port, address, timeout=timeout)
+    # The socket timeout bounds each wait; the watchdog bounds the whole exchange, so a
+    # receiver dripping its answer a byte at a time cannot hold the worker.
+    expired = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, args=(conn, expired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("POST", target.path, body=body, headers=headers)
         response = conn.getresponse()
         chunks, size = [], 0
         while size < max_body:
-            if time.monotonic() > deadline:
-                raise DeadlineExceeded(f"no complete answer within {timeout:g} s")
             chunk = response.read1(min(8192, max_body - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-    except http.client.HTTPException as exc:  # a malformed answer is an unreachable receiver
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set():
+            raise DeadlineExceeded(f"no complete answer within {timeout:g} s") from None
+        if isinstance(exc, OSError):
+            raise
+        # A malformed answer is an unreachable receiver.
         raise OSError(f"malformed HTTP answer ({exc.__class__.__name__})") from None
     finally:
+        watchdog.cancel()
         conn.close()
+    if expired.is_set():
+        raise DeadlineExceeded(f"no complete answer within {timeout:g} s")
     return Answer(response.status, b"".join(chunks), address)
+
+
+def _cut(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """Wake a blocked read: shut the socket down (closing alone may not interrupt it)."""
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)

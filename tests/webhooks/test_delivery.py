@@ -250,3 +250,19 @@ def test_an_unexpected_error_in_an_attempt_is_logged_not_stuck(
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("failed", 4)
     assert delivery.error == "Not sent: UnicodeError."
+
+
+def test_a_receiver_dripping_its_answer_is_cut_at_the_timeout(
+    org, loopback_hooks, django_capture_on_commit_callbacks
+):
+    from tests.hostile_servers import DripServer
+
+    loopback_hooks.MLTRL_WEBHOOK_TIMEOUT_S = 1
+    loopback_hooks.MLTRL_WEBHOOK_MAX_ATTEMPTS = 1
+    with DripServer() as server:
+        subscribe(org, server.url("hook"), ["request.opened"])
+        with django_capture_on_commit_callbacks(execute=True):
+            _open(org)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed"
+    assert delivery.error == "Unreachable: no complete answer within 1 s"
