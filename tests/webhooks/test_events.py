@@ -75,3 +75,21 @@ def test_a_run_given_up_is_a_finished_run(org, receiver, django_capture_on_commi
     check_run_give_up(run.pk, "again")  # already final: no second event
     assert WebhookDelivery.objects.count() == 1
     assert CheckRun.objects.get(pk=run.pk).message == "The repository could not be fetched."
+
+
+def test_the_new_audit_kinds_read_as_sentences_in_the_history():
+    from projects.timeline import event_sentence
+
+    run = {"run": 7, "status": "failed", "commit": "c" * 40}
+    assert event_sentence("checks.finished", run) == "check run #7 failed on cccccccccc"
+    waiver = {"check": "coverage", "expires_at": "2030-01-02T00:00:00+00:00"}
+    assert event_sentence("waiver.expiring", waiver) == (
+        "the waiver of coverage expires on 2030-01-02"
+    )
+    hook = {"webhook": 3, "host": "hooks.example.com"}
+    assert event_sentence("webhook.created", hook) == (
+        "subscribed the webhook #3 to hooks.example.com"
+    )
+    assert event_sentence("webhook.redelivered", hook) == (
+        "redelivered through the webhook #3 to hooks.example.com"
+    )
