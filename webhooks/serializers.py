@@ -87,7 +87,13 @@ class SubscriptionSecretOut(SubscriptionOut):
         return self.context.get("secret") or None
 
 
+# Integers are declared, not derived: a model field's range differs between databases
+# and would make the committed schema depend on the one it was generated on.
 class AttemptOut(serializers.ModelSerializer):
+    number = serializers.IntegerField()
+    duration_ms = serializers.IntegerField()
+    response_code = serializers.IntegerField(allow_null=True)
+
     class Meta:
         model = WebhookAttempt
         fields = [
@@ -103,6 +109,9 @@ class AttemptOut(serializers.ModelSerializer):
 
 class DeliveryOut(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    attempts = serializers.IntegerField()
+    response_code = serializers.IntegerField(allow_null=True)
+    event_id = serializers.IntegerField(allow_null=True, help_text="The audit event reported.")
     log = AttemptOut(many=True, help_text="Every attempt, first to last.")
     redelivery_of = serializers.SlugRelatedField(slug_field="uid", read_only=True)
     redeliver_url = serializers.SerializerMethodField()
