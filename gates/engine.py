@@ -45,6 +45,7 @@ from .run_lifecycle import (
     check_runs_reap,
     database_reconnect,
     run_claim,
+    run_finished_record,
     run_release,
     worker_identity,
 )
@@ -144,11 +145,13 @@ def _finish(run: CheckRun, worker: str, status: str, message: str, kind: str = "
     """
     succeeded = status == CheckRunStatus.SUCCEEDED
     with transaction.atomic():
-        if succeeded:  # the project before the run: the order check_run_request locks in
-            Project.objects.select_for_update().filter(pk=run.project_id).first()
+        # The project before the run: the order check_run_request locks in.
+        Project.objects.select_for_update().filter(pk=run.project_id).first()
         updated = CheckRun.objects.filter(
             pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING
         ).update(status=status, message=message, error_kind=kind, finished_at=timezone.now())
+        if updated:
+            run_finished_record(run.pk)
         if updated and succeeded:
             project_id, sha = run.project_id, run.commit_sha
             project_evidence_update(

@@ -16,6 +16,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from projects.actors import system_actor
+from projects.audit import audit_record
+from projects.models import Project
+
 from .models import CHECK_RUN_FINAL_STATES, CheckRun, CheckRunStatus
 from .run_outbox import run_message_send_on_commit
 
@@ -124,15 +128,44 @@ def run_release(run_id: int, worker: str, error) -> None:
     )
 
 
+def run_finished_record(run_id: int) -> None:
+    """Record on the audit chain that a run ended (``checks.finished``), in the caller's
+    transaction, which holds the project's row lock. The webhooks app reports it."""
+    run = CheckRun.objects.get(pk=run_id)
+    audit_record(
+        kind="checks.finished",
+        actor=system_actor("worker"),
+        project=Project.objects.get(pk=run.project_id),
+        payload={
+            "run": run.pk,
+            "commit": run.commit_sha,
+            "status": run.status,
+            "error_kind": run.error_kind,
+            "request": run.request_id,
+        },
+    )
+
+
 def check_run_give_up(run_id: int, message: str) -> None:
     """After the last retry of a transient failure: end the run as failed."""
-    CheckRun.objects.filter(pk=run_id).exclude(status__in=CHECK_RUN_FINAL_STATES).update(
-        status=CheckRunStatus.FAILED,
-        message=message,
-        error_kind="gave_up",
-        finished_at=timezone.now(),
-        claimed_by="",
-    )
+    project_id = CheckRun.objects.filter(pk=run_id).values_list("project_id", flat=True).first()
+    if project_id is None:
+        return
+    with transaction.atomic():  # the project before the run, as every writer locks them
+        Project.objects.select_for_update().filter(pk=project_id).first()
+        ended = (
+            CheckRun.objects.filter(pk=run_id)
+            .exclude(status__in=CHECK_RUN_FINAL_STATES)
+            .update(
+                status=CheckRunStatus.FAILED,
+                message=message,
+                error_kind="gave_up",
+                finished_at=timezone.now(),
+                claimed_by="",
+            )
+        )
+        if ended:
+            run_finished_record(run_id)
 
 
 def check_runs_reap() -> int:

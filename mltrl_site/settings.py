@@ -448,3 +448,38 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "GateItemStateEnum": ["pass", "waived", "failing", "missing"],
 }
 # --- end of the API block -----------------------------------------------------------
+
+# --- webhooks out (docs/api.md "Webhooks out") ---------------------------------------
+INSTALLED_APPS += ["webhooks"]
+# Each subscription's signing secret is HMAC-SHA256(MLTRL_WEBHOOK_KEY, its stored seed):
+# the database never holds a usable secret. Derived from SECRET_KEY when unset;
+# changing it changes every subscription's secret.
+MLTRL_WEBHOOK_KEY = (
+    env_secret("MLTRL_WEBHOOK_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"mltrl-webhook-secret-key", hashlib.sha256).hexdigest()
+)
+if len(MLTRL_WEBHOOK_KEY) < 32:
+    raise ImproperlyConfigured("MLTRL_WEBHOOK_KEY must be at least 32 characters long.")
+# Hosts that may use http and resolve to internal addresses (empty: https to
+# global addresses only, like repository URLs).
+MLTRL_WEBHOOK_ALLOWED_HOSTS = env_list("MLTRL_WEBHOOK_ALLOWED_HOSTS", [])
+MLTRL_WEBHOOK_TIMEOUT_S = env_int("MLTRL_WEBHOOK_TIMEOUT_S", 10, minimum=1)
+MLTRL_WEBHOOK_MAX_ATTEMPTS = env_int("MLTRL_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+# Attempt n waits BACKOFF_S * 2**(n-1) seconds after attempt n-1, at most BACKOFF_MAX_S.
+MLTRL_WEBHOOK_BACKOFF_S = env_int("MLTRL_WEBHOOK_BACKOFF_S", 30, minimum=0)
+MLTRL_WEBHOOK_BACKOFF_MAX_S = env_int("MLTRL_WEBHOOK_BACKOFF_MAX_S", 3600, minimum=1)
+# A delivery due this long ago whose message never came is sent again (outbox).
+MLTRL_WEBHOOK_RESEND_AFTER_S = env_int("MLTRL_WEBHOOK_RESEND_AFTER_S", 300, minimum=1)
+# Waivers expiring within this many hours are announced once (``waiver.expiring``).
+MLTRL_WAIVER_EXPIRING_HOURS = env_int("MLTRL_WAIVER_EXPIRING_HOURS", 72, minimum=1)
+CELERY_BEAT_SCHEDULE["waivers-expiring"] = {
+    "task": "reviews.announce_expiring_waivers",
+    "schedule": float(env_int("MLTRL_WAIVER_SCAN_PERIOD_S", 3600, minimum=60)),
+}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "WebhookEventEnum": "webhooks.models.WebhookEvent",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+    }
+)
+# --- end of the webhooks block ----------------------------------------------------------

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("gates.urls")),
     path("projects/", include("projects.urls")),
+    path("projects/<slug:slug>/webhooks/", include("webhooks.urls")),
     path("teams/", include("projects.urls_teams")),
     path("notifications/", include("notifications.urls")),
     path("portfolio/", include("portfolio.urls")),

@@ -30,6 +30,12 @@ from reviews.api.requests import (
     RequestWithdrawView,
     SignOffCreateView,
 )
+from webhooks.api import (
+    DeliveryListView,
+    RedeliverView,
+    SubscriptionItemView,
+    SubscriptionListView,
+)
 
 urlpatterns = [
     path("levels/", LevelListView.as_view(), name="api-levels"),
@@ -63,4 +69,14 @@ urlpatterns = [
     path("requests/<int:pk>/signoffs/", SignOffCreateView.as_view(), name="api-request-signoffs"),
     path("requests/<int:pk>/rerun/", RequestRerunView.as_view(), name="api-request-rerun"),
     path("requests/<int:pk>/checks/", RequestChecksView.as_view(), name="api-request-checks"),
+    path("webhooks/", SubscriptionListView.as_view(), name="api-webhooks"),
+    path("webhooks/<int:pk>/", SubscriptionItemView.as_view(), name="api-webhook"),
+    path(
+        "webhooks/<int:pk>/deliveries/", DeliveryListView.as_view(), name="api-webhook-deliveries"
+    ),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery>/redeliver/",
+        RedeliverView.as_view(),
+        name="api-webhook-redeliver",
+    ),
 ]

@@ -202,3 +202,35 @@ def require_system(user: Any, names: frozenset[str], what: str) -> None:
     """Raise ``PermissionDenied`` unless ``user`` is one of the named system actors."""
     if system_actor_name(user) not in names:
         raise _denied(f"Only the system ({', '.join(sorted(names))}) can {what}.")
+
+
+# --- webhook subscriptions (docs/api.md "Webhooks out") ----------------------------
+# A project's subscriptions are managed (and read, with their delivery logs) by
+# whoever may change the project; a team's, which report every project the team
+# owns, by its maintainers and administrators, like its members and roles.
+
+
+def webhook_projects(user: Any) -> QuerySet:
+    """Projects whose webhook subscriptions ``user`` may manage."""
+    return projects_for(user, Action.CHANGE)
+
+
+def webhook_teams(user: Any) -> QuerySet:
+    """Teams whose webhook subscriptions ``user`` may manage."""
+    if is_admin(user):
+        return Team.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user, memberships__is_maintainer=True)
+
+
+def require_webhook_manager(user: Any, *, project: Any = None, team: Any = None) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may manage webhooks of the project or team."""
+    if project is not None:
+        if not user_can(user, Action.CHANGE, project):
+            raise _denied(f"Only people who may change {project.name} can manage its webhooks.")
+        return
+    if not webhook_teams(user).filter(pk=team.pk).exists():
+        raise _denied(
+            f"Only a maintainer of {team.name} or an administrator can manage its webhooks."
+        )

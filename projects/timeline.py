@@ -18,7 +18,7 @@ TIMELINE_FILTERS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "all": ("All", None),
     "levels": ("Levels", ("level.changed", "project.created", "evidence.changed")),
     "signoffs": ("Sign-offs", ("signoff.recorded",)),
-    "waivers": ("Waivers", ("waiver.granted", "waiver.revoked")),
+    "waivers": ("Waivers", ("waiver.granted", "waiver.revoked", "waiver.expiring")),
     "card": ("Card", ("card.updated",)),
 }
 
@@ -29,6 +29,7 @@ CATEGORY = {
     "signoff.recorded": "signoff",
     "waiver.granted": "waiver",
     "waiver.revoked": "waiver",
+    "waiver.expiring": "waiver",
     "card.updated": "card",
 }
 
@@ -112,6 +113,15 @@ def event_sentence(kind: str, payload: dict[str, Any]) -> str:
         return f"checks queued ({p.get('trigger')})"
     if kind == "check.reported":
         return f"CI reported {p.get('check')}: {p.get('outcome')}"
+    if kind == "checks.finished":
+        return f"check run #{p.get('run')} {p.get('status')} on {str(p.get('commit'))[:10]}"
+    if kind == "waiver.expiring":
+        return f"the waiver of {p.get('check')} expires on {str(p.get('expires_at'))[:10]}"
+    if kind.startswith("webhook."):
+        verb = {"created": "subscribed", "updated": "changed", "deleted": "deleted"}.get(
+            kind.removeprefix("webhook."), "redelivered through"
+        )
+        return f"{verb} the webhook #{p.get('webhook')} to {p.get('host')}"
     if kind in ("membership.added", "membership.removed"):
         verb = "joined" if kind.endswith("added") else "left"
         return f"{p.get('user')} {verb} team {p.get('team')}"

@@ -158,6 +158,8 @@ class Waiver(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When ``waivers_expiring_announce`` recorded ``waiver.expiring`` (once per waiver).
+    expiry_announced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

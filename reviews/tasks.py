@@ -23,3 +23,11 @@ def assess_risks() -> int:
         risk = project_risk_assess(project_id=project_id, actor=worker)
         flagged += bool(risk is not None and risk.since is not None)
     return flagged
+
+
+@shared_task(name="reviews.announce_expiring_waivers")
+def announce_expiring_waivers() -> int:
+    """Beat runs this hourly: waivers expiring soon are recorded once (``waiver.expiring``)."""
+    from .waivers import waivers_expiring_announce
+
+    return waivers_expiring_announce(actor=system_actor("worker"))

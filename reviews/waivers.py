@@ -1,10 +1,16 @@
-"""Waivers: a role the gate names accepts a failing check for a while, on the record."""
+"""Waivers: a role the gate names accepts a failing check for a while, on the record.
+
+``waivers_expiring_announce`` (beat, hourly) records ``waiver.expiring`` once for each
+waiver in force that expires within ``MLTRL_WAIVER_EXPIRING_HOURS``; the webhooks
+app reports it to subscribers.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +20,7 @@ from gates.policies import Requirements, requirements_resolve
 from projects.audit import audit_record
 from projects.levels import HIGHEST_LEVEL
 from projects.models import Project, RoleGrant
-from projects.permissions import Action, require
+from projects.permissions import SYSTEM_RECORDERS, Action, require, require_system
 
 from .models import ACTIVE_STATES, LevelChangeRequest, Waiver
 from .selectors import request_requirements
@@ -145,3 +151,45 @@ def waiver_revoke(*, waiver: Waiver, actor: Any) -> Waiver:
         payload={"waiver": waiver.pk, "check": waiver.check_key},
     )
     return waiver
+
+
+def waivers_expiring_announce(*, actor: Any, now: datetime | None = None) -> int:
+    """Record ``waiver.expiring`` once per waiver in force that expires soon (worker only).
+
+    Each waiver is announced in its own transaction under its project's lock, so
+    one failing project does not hold back the others. Returns how many.
+    """
+    require_system(actor, SYSTEM_RECORDERS, "announce expiring waivers")
+    now = now or timezone.now()
+    horizon = now + timedelta(hours=settings.MLTRL_WAIVER_EXPIRING_HOURS)
+    due = Waiver.objects.filter(
+        revoked_at__isnull=True,
+        expiry_announced_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=horizon,
+    ).values_list("pk", "project_id")
+    announced = 0
+    for waiver_id, project_id in list(due):
+        with transaction.atomic():
+            project = Project.objects.select_for_update().get(pk=project_id)
+            waiver = (
+                Waiver.objects.select_for_update()
+                .filter(pk=waiver_id, expiry_announced_at__isnull=True, revoked_at__isnull=True)
+                .first()
+            )
+            if waiver is None:
+                continue
+            waiver.expiry_announced_at = now
+            waiver.save(update_fields=["expiry_announced_at"])
+            audit_record(
+                kind="waiver.expiring",
+                actor=actor,
+                project=project,
+                payload={
+                    "waiver": waiver.pk,
+                    "check": waiver.check_key,
+                    "expires_at": waiver.expires_at.isoformat(),
+                },
+            )
+            announced += 1
+    return announced

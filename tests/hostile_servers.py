@@ -3,7 +3,7 @@
 - ``RedirectServer``: answers every request with 302 to another base URL and
   records the requests it saw.
 - ``StallServer``: accepts connections and never answers (or sends a few bytes
-  first, then nothing).
+  first, then nothing); ``DripServer`` answers a byte at a time, forever.
 - ``CutProxy``: forwards to an upstream and cuts the connection after a number
   of bytes (a transfer broken half-way).
 - ``child_pids``: this process's live children, to prove no git was left running.
@@ -94,6 +94,31 @@ class StallServer:
         for connection in self._connections:
             connection.close()
         self._listener.close()
+
+
+class DripServer(StallServer):
+    """Starts an HTTP answer and then sends one header byte every ``every`` seconds, forever
+    (each read gets something, so only an overall deadline ends the exchange)."""
+
+    def __init__(self, host: str = "127.0.0.1", every: float = 0.2):
+        super().__init__(host, first_bytes=b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        self.every = every
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.accepted += 1
+            self._connections.append(connection)
+            threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            connection.sendall(self.first_bytes)
+            while not self._stop.wait(self.every):
+                connection.sendall(b"x")
 
 
 def child_pids() -> set[int]:

@@ -34,6 +34,8 @@ import reviews.followups
 import reviews.risk
 import reviews.services
 import reviews.waivers
+import webhooks.delivery
+import webhooks.services
 from gates.models import GatePolicy
 from projects.actors import system_actor
 from projects.models import AuditEvent, ReviewRole
@@ -53,6 +55,7 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     gates.evidence,
     projects.tokens,
     gates.policy_documents,
+    webhooks.services,
 )
 
 # Public functions of those modules that write nothing (validators, reads, resolvers).
@@ -103,6 +106,16 @@ def world(org) -> World:
 
 def _team(w: World):
     return w.org.teams["research"]
+
+
+def _hook(w: World):
+    """A subscription to vision made by its owner (rolled back with the call)."""
+    return webhooks.services.subscription_create(
+        actor=w.org.researcher,
+        project=w.org.project,
+        url="https://8.8.8.8/h",
+        events=["level.changed"],
+    ).subscription
 
 
 Call = Callable[[World, Any], object]
@@ -236,6 +249,24 @@ WRITE_SERVICES: dict[str, Call] = {
     ),
     "reviews.risk.project_risk_assess": lambda w, a: reviews.risk.project_risk_assess(
         project_id=w.org.project.pk, actor=a
+    ),
+    "reviews.waivers.waivers_expiring_announce": (
+        lambda w, a: reviews.waivers.waivers_expiring_announce(actor=a)
+    ),
+    "webhooks.services.subscription_create": lambda w, a: webhooks.services.subscription_create(
+        actor=a, project=w.org.project, url="https://8.8.8.8/h", events=["level.changed"]
+    ),
+    "webhooks.services.subscription_update": lambda w, a: webhooks.services.subscription_update(
+        subscription=_hook(w), actor=a, active=False
+    ),
+    "webhooks.services.subscription_delete": lambda w, a: webhooks.services.subscription_delete(
+        subscription=_hook(w), actor=a
+    ),
+    "webhooks.services.delivery_redeliver": lambda w, a: webhooks.services.delivery_redeliver(
+        delivery=webhooks.delivery.deliveries_create(
+            [_hook(w)], event="level.changed", body="{}", event_id=None
+        )[0],
+        actor=a,
     ),
 }
 

@@ -10,6 +10,8 @@ import pytest
 
 from reviews import services
 from tests.org import SHA_A
+from webhooks.delivery import deliveries_create
+from webhooks.services import subscription_create
 
 EVIDENCE = {"commit": SHA_A, "check": "unit_tests", "status": "pass", "summary": "412 passed"}
 
@@ -102,6 +104,41 @@ for caller, row in PROJECT_TABLE.items():
     TABLE[caller] = (*TABLE[caller], *row)
 COLUMNS = (*COLUMNS, *PROJECT_COLUMNS)
 
+HOOK = "/api/v1/webhooks/{hook}/"
+HOOK_NEW = {"url": "https://8.8.8.8/h", "events": ["level.changed"], "project": "vision"}
+ENDPOINTS.update(
+    {
+        "hooks": ("get", "/api/v1/webhooks/", None),
+        "hook_new": ("post", "/api/v1/webhooks/", HOOK_NEW),
+        "hook": ("get", HOOK, None),
+        "hook_patch": ("patch", HOOK, {"description": "Deploy bot"}),
+        "hook_delete": ("delete", HOOK, None),
+        "hook_log": ("get", HOOK + "deliveries/", None),
+        "redeliver": ("post", HOOK + "deliveries/{delivery}/redeliver/", None),
+    }
+)
+HOOK_COLUMNS = ("hooks", "hook_new", "hook", "hook_patch", "hook_delete", "hook_log", "redeliver")
+# Webhook subscriptions of vision are seen (and managed) by who may change vision; reads
+# need ``read``, writes ``webhooks:write``; the reviewer sees vision but not its hooks.
+MANAGE, UNSEEN = ("listed", 201, 200, 200, 204, 200, 202), ("hidden", 403, *(404,) * 5)
+HOOK_TABLE = {
+    "owner": MANAGE,
+    "reviewer": UNSEEN,
+    "other_team": ("hidden", *(404,) * 6),
+    "anonymous": (401,) * 7,
+    "token_all": MANAGE,
+    "token_read": ("listed", 403, 200, 403, 403, 200, 403),
+    "token_evidence": (403,) * 7,
+    "token_reviewer": UNSEEN,
+    "token_restricted": ("hidden", *(404,) * 6),
+    "token_owner_restricted": MANAGE,
+    "token_expired": (401,) * 7,
+    "token_revoked": (401,) * 7,
+}
+for caller, row in HOOK_TABLE.items():
+    TABLE[caller] = (*TABLE[caller], *row)
+COLUMNS = (*COLUMNS, *HOOK_COLUMNS)
+
 CASES = [(caller, col) for caller in TABLE for col in COLUMNS]
 
 
@@ -112,12 +149,27 @@ def level_request(org):
     )
 
 
+@pytest.fixture
+def hook(org):
+    """A subscription to vision's events by its owner, with one delivery in its log."""
+    made = subscription_create(
+        actor=org.researcher,
+        project=org.project,
+        url="https://8.8.8.8/h",
+        events=["level.changed"],
+    )
+    delivery = deliveries_create([made.subscription], event="level.changed", body="{}",
+                                 event_id=None)[0]  # fmt: skip
+    return {"hook": made.subscription.pk, "delivery": delivery.pk}
+
+
 @pytest.mark.parametrize(("caller", "endpoint"), CASES, ids=[f"{c}-{e}" for c, e in CASES])
-def test_endpoint_answers_caller_as_the_table_says(caller, endpoint, callers, level_request):
+def test_endpoint_answers_caller_as_the_table_says(caller, endpoint, callers, level_request, hook):
     method, path, body = ENDPOINTS[endpoint]
     expected = TABLE[caller][COLUMNS.index(endpoint)]
     client = callers[caller]()
-    response = getattr(client, method)(path.format(request=level_request.pk), body, format="json")
+    path = path.format(request=level_request.pk, **hook)
+    response = getattr(client, method)(path, body, format="json")
     if expected in ("listed", "hidden"):
         assert response.status_code == 200, response.content
         key = "slug" if endpoint == "projects" else "project"
@@ -169,4 +221,6 @@ def test_table_covers_every_api_url():
     }
     # The portfolio is scoped per viewer, numbers included: tests/portfolio/test_pages.py.
     portfolio = {"portfolio/", "portfolio/<slug:key>/"}
+    covered |= {"webhooks/", "webhooks/<int:pk>/", "webhooks/<int:pk>/deliveries/"}
+    covered |= {"webhooks/<int:pk>/deliveries/<int:delivery>/redeliver/"}
     assert routes == covered | hooks | policies | portfolio

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 
@@ -19,35 +17,9 @@ from projects import services
 from projects.audit_webhook import AnchorWebhookError, anchor_url_validate, anchor_webhook_send
 from projects.models import AuditChain
 from projects.tasks import audit_anchor
+from tests.http_receiver import Receiver
 from tests.org import admin_actor
 from tests.projects.test_audit import chain_of, tamper
-
-
-class Receiver:
-    """A loopback HTTP server that keeps every POST (path, headers, body)."""
-
-    def __init__(self, status: int = 204):
-        self.received: list[tuple[str, dict, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((self.path, dict(self.headers), body))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
