@@ -6,8 +6,9 @@ with ``manage.py seed_portfolio`` (100 and 10,000 projects by default; about 20
 audit events per project), then, in one process per database, renders
 ``/portfolio/`` (and ``/api/v1/portfolio/``) for an organisation-wide manager
 through Django's test client: warm-up requests first, then ``--repeat`` timed
-ones. The median server time of each and their ratio are printed (and JSON
-with ``--json``). The databases are dropped at the end unless ``--keep``.
+ones. The median server time of each and their ratio are printed, then the
+time of each table's builder alone (and JSON with ``--json``). The databases
+are dropped at the end unless ``--keep`` (``--reuse`` measures kept ones).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mltrl \\
         .venv/bin/python benchmarks/portfolio.py [--small 100 --large 10000 --repeat 15]
@@ -80,6 +81,19 @@ for name, url in (("page", "/portfolio/?days=365"), ("api", "/api/v1/portfolio/?
         client.get(url)
     median = round(1000 * statistics.median(times), 1)
     out[name] = {"median_ms": median, "queries": len(ctx.captured_queries)}
+# Per table: the builder alone (queries and Python), median of the same repeats.
+from django.http import QueryDict
+from portfolio.dashboard import BUILDERS, dashboard_tables
+from portfolio.filters import filters_parse
+f = filters_parse(QueryDict("days=365"))
+out["tables"] = {}
+for key in BUILDERS:
+    times = []
+    for _ in range(max(3, repeat // 3)):
+        start = time.perf_counter()
+        dashboard_tables(user, f, only=key)
+        times.append(time.perf_counter() - start)
+    out["tables"][key] = round(1000 * statistics.median(times), 1)
 print(json.dumps(out))
 """
 
@@ -90,6 +104,11 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Measure databases kept by an earlier --keep run (migrated, not re-seeded).",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -102,8 +121,9 @@ def main() -> None:
     try:
         for label, size in sizes.items():
             db = f"{name}_pf_{label}"
-            _admin(base, f'DROP DATABASE IF EXISTS "{db}"')
-            _admin(base, f'CREATE DATABASE "{db}"')
+            if not args.reuse:
+                _admin(base, f'DROP DATABASE IF EXISTS "{db}"')
+                _admin(base, f'CREATE DATABASE "{db}"')
             env = {
                 **os.environ,
                 "DATABASE_URL": _url_with_db(base, db),
@@ -113,6 +133,8 @@ def main() -> None:
             env.pop("MLTRL_REQUIRE_SERVICES", None)
             envs[label] = env
             _manage(env, "migrate", "--no-input")
+            if args.reuse:
+                continue
             started = time.monotonic()
             summary = _manage(env, "seed_portfolio", "--projects", str(size))
             print(
@@ -130,7 +152,7 @@ def main() -> None:
                 raise SystemExit(done.stderr[-3000:])
             results[label] = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             for label in envs:
                 _admin(base, f'DROP DATABASE IF EXISTS "{name}_pf_{label}"')
     small, large = results["small"], results["large"]
@@ -144,6 +166,9 @@ def main() -> None:
         a, b = small[key]["median_ms"], large[key]["median_ms"]
         print(f"{key + ' median ms':24}{a:>12}{b:>12}{b / a:>8.2f}")
         print(f"{key + ' queries':24}{small[key]['queries']:>12}{large[key]['queries']:>12}")
+    for key, a in small["tables"].items():
+        b = large["tables"][key]
+        print(f"{'  table ' + key + ' ms':24}{a:>12}{b:>12}{b / max(a, 0.1):>8.2f}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from gates.models import CheckOutcome, CheckResult, CheckRunStatus
-from projects.models import AuditEvent
+from projects.models import LevelStay
 from reviews.models import UNDER_REVIEW_STATES, RequestKind, SignOff, SwitchbackKind, Waiver
 
 from .filters import Filters
@@ -99,10 +99,7 @@ def drill_projects(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
         said.append(f"{raw} failed on a run in the window")
     if raw := params.get("level_held", "").strip():
         level = _level(raw, "level_held")
-        held = Q(kind="level.changed", payload__to_level=level)
-        if level == 0:
-            held |= Q(kind="project.created")
-        ids = AuditEvent.objects.filter(held).values("project_id")
+        ids = LevelStay.objects.filter(level=level).values("project_id")
         scope = scope.filter(pk__in=ids)
         said.append(f"held level {level}")
     return scope.select_related("team", "risk").order_by("team__name", "name"), said

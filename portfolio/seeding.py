@@ -30,6 +30,7 @@ from gates.policies import requirements_resolve
 from projects import services
 from projects.audit import chain_key, event_digest
 from projects.cards import card_content
+from projects.level_stays import stays_rebuild
 from projects.models import (
     AuditChain,
     AuditEvent,
@@ -347,6 +348,7 @@ class Seeder:
         LevelChangeRequest.objects.bulk_update(requests, ["created_at", "updated_at"])
         runs, _results, _risks, extra = self._checks(plans)
         events = self._events(plans, extra)
+        stays_rebuild([p.pk for p in projects])  # the level-stay rollup, from those events
         return {"projects": size, "events": events, "requests": len(requests), "runs": runs}
 
     def _checks(self, plans: list[Plan]) -> tuple[int, int, list, dict]:
