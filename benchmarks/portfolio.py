@@ -34,10 +34,11 @@ def _url_with_db(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def _admin(url: str, sql: str) -> None:
+def _admin(url: str, sql: str, db: str | None = "postgres") -> None:
+    """Run ``sql`` outside a transaction, in ``db`` (None: the database ``url`` names)."""
     import psycopg
 
-    with psycopg.connect(_url_with_db(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(_url_with_db(url, db) if db else url, autocommit=True) as conn:
         conn.execute(sql)
 
 
@@ -137,6 +138,8 @@ def main() -> None:
                 continue
             started = time.monotonic()
             summary = _manage(env, "seed_portfolio", "--projects", str(size))
+            # A database in use is vacuumed and analysed by autovacuum; do it now.
+            _admin(env["DATABASE_URL"], "VACUUM ANALYZE", db=None)
             print(
                 f"{label}: {summary.strip()} ({time.monotonic() - started:.0f} s)", file=sys.stderr
             )

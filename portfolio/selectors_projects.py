@@ -149,12 +149,11 @@ def time_in_level(scope: QuerySet, f: Filters) -> Table:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT level, count(*), "  # noqa: S608
-                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {EPOCH}), "
-                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {EPOCH}) "
+                f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {EPOCH}) "
                 f"FROM ({spans}) AS s GROUP BY level",
                 params,
             )
-            for lvl, n, med, p90 in cursor.fetchall():
+            for lvl, n, (med, p90) in cursor.fetchall():
                 by_level[lvl] = (n, float(med), float(p90))
     else:
         durations: dict[int, list[float]] = {}

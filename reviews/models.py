@@ -71,7 +71,31 @@ class LevelChangeRequest(models.Model):
                 name="request_levels_differ",
             ),
         ]
-        indexes = [models.Index(fields=["state", "project"])]
+        indexes = [
+            models.Index(fields=["state", "project"]),
+            # The portfolio's cycle time and switchbacks read decided requests by date
+            # without touching the wide rows (requirements JSON): index-only scans.
+            models.Index(
+                fields=["decided_at"],
+                include=[
+                    "project",
+                    "kind",
+                    "state",
+                    "switchback_kind",
+                    "from_level",
+                    "to_level",
+                    "created_at",
+                ],
+                condition=models.Q(decided_at__isnull=False),
+                name="request_decided_covering",
+            ),
+            models.Index(
+                fields=["decided_at"],
+                include=["project", "switchback_kind"],
+                condition=models.Q(kind="switchback", state="approved"),
+                name="request_switchback_decided",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.project}: {self.from_level} -> {self.to_level} ({self.state})"
