@@ -19,7 +19,7 @@ from reviews.models import UNDER_REVIEW_STATES, RequestKind, SignOff, Switchback
 
 from .filters import Filters
 from .selectors_projects import GAPS, reached_filter
-from .selectors_reviews import EXPIRING_DAYS, requests_in, waiting_on_rows
+from .selectors_reviews import EXPIRING_DAYS, requests_in, waiting_on_ids
 
 PROJECT_PARAMS = (
     "in_team",
@@ -110,8 +110,10 @@ def drill_requests(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
     qs = requests_in(scope)
     said: list[str] = []
     if raw := params.get("waiting_on", "").strip():
-        ids = waiting_on_rows(scope).get(tuple(raw.split("|", 2)), [])  # type: ignore[arg-type]
-        qs = qs.filter(pk__in=ids)
+        key = tuple(raw.split("|", 2))
+        if len(key) != 3:
+            raise ValidationError(f"waiting_on must be like role|team|scope, not {raw!r}.")
+        qs = qs.filter(pk__in=waiting_on_ids(scope, key))  # type: ignore[arg-type]
         said.append("open, waiting on " + raw.replace("|", ", "))
     if raw := params.get("gate", "").strip():
         if "-" in raw:

@@ -48,6 +48,7 @@ from reviews.models import (
     RequestState,
     SwitchbackKind,
 )
+from reviews.open_slots import open_slots_rebuild
 
 BATCH = 2000
 # Final levels: most projects are early, few reach deployment.
@@ -300,6 +301,7 @@ class Seeder:
             for k, v in batch_counts.items():
                 counts[k] += v
             self.progress(start + size)
+        open_slots_rebuild()  # the bottleneck rollup of the requests left open
         return counts
 
     def _batch(self, teams, templates, offset: int, size: int) -> dict[str, int]:

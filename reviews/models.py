@@ -221,3 +221,23 @@ class ProjectRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} at risk since {self.since}" if self.since else f"{self.project} ok"
+
+
+class OpenSlot(models.Model):
+    """An empty sign-off place of an open request: the portfolio's bottleneck view.
+
+    A rollup of the sign-offs, written by ``reviews.open_slots`` each time the
+    request's gate is evaluated (in that transaction) and rebuilt for every open
+    request by beat (a role revoked after its holder signed counts from then).
+    """
+
+    request = models.ForeignKey(
+        LevelChangeRequest, on_delete=models.CASCADE, related_name="open_slots"
+    )
+    roles = models.CharField(max_length=200)  # "research-lead" or "a or b"
+    scope = models.CharField(max_length=32)
+    missing = models.PositiveSmallIntegerField()
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"#{self.request_id} waits on {self.roles} ({self.scope})"

@@ -11,6 +11,7 @@ from celery import shared_task
 
 from projects.actors import system_actor
 
+from .open_slots import open_slots_rebuild
 from .risk import monitored_project_ids, project_risk_assess
 
 
@@ -23,3 +24,9 @@ def assess_risks() -> int:
         risk = project_risk_assess(project_id=project_id, actor=worker)
         flagged += bool(risk is not None and risk.since is not None)
     return flagged
+
+
+@shared_task(name="reviews.rebuild_open_slots")
+def rebuild_open_slots() -> int:
+    """Recompute the portfolio's bottleneck rollup (catches revoked role grants)."""
+    return open_slots_rebuild()
