@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gates.policies import Requirements
+from projects.models import Project
 
 from .evaluation import match_slots
 from .models import LevelChangeRequest, OpenSlot, RequestState
@@ -69,14 +70,23 @@ def open_slots_rebuild() -> int:
             .values_list("pk", flat=True)
         )
     for start in range(0, len(ids), REBUILD_BATCH):
+        chunk = ids[start : start + REBUILD_BATCH]
         with transaction.atomic():
+            # The lock order of every request service: the projects, then the requests.
+            projects = LevelChangeRequest.objects.filter(pk__in=chunk).values("project_id")
+            list(
+                Project.objects.select_for_update()
+                .filter(pk__in=projects)
+                .order_by("pk")
+                .values_list("pk")
+            )
             batch = list(
                 LevelChangeRequest.objects.select_for_update(of=("self",))
-                .filter(pk__in=ids[start : start + REBUILD_BATCH], state=RequestState.OPEN)
+                .filter(pk__in=chunk, state=RequestState.OPEN)
                 .select_related("project")
                 .order_by("pk")
             )
-            OpenSlot.objects.filter(request_id__in=ids[start : start + REBUILD_BATCH]).delete()
+            OpenSlot.objects.filter(request_id__in=chunk).delete()
             rows = _rows(batch, {r.pk: r.project.team_id for r in batch})
             OpenSlot.objects.bulk_create(rows)
             written += len(rows)
