@@ -86,7 +86,12 @@ def bottlenecks(scope: QuerySet, f: Filters) -> Table:
             ("requests", "Requests"),
         ],
         note="A request waiting on two slots counts in both rows."
-        + (f" As of {oldest:%Y-%m-%d %H:%M} UTC at the oldest (see docs)." if oldest else ""),
+        + (
+            " Sign-offs as of each request's last evaluation (the oldest: "
+            f"{oldest:%Y-%m-%d %H:%M} UTC)."
+            if oldest
+            else ""
+        ),
     )
     for row in rows:
         team = row["request__project__team__name"]
