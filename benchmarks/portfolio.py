@@ -6,8 +6,9 @@ with ``manage.py seed_portfolio`` (100 and 10,000 projects by default; about 20
 audit events per project), then, in one process per database, renders
 ``/portfolio/`` (and ``/api/v1/portfolio/``) for an organisation-wide manager
 through Django's test client: warm-up requests first, then ``--repeat`` timed
-ones. The median server time of each and their ratio are printed (and JSON
-with ``--json``). The databases are dropped at the end unless ``--keep``.
+ones. The median server time of each and their ratio are printed, then the
+time of each table's builder alone (and JSON with ``--json``). The databases
+are dropped at the end unless ``--keep`` (``--reuse`` measures kept ones).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mltrl \\
         .venv/bin/python benchmarks/portfolio.py [--small 100 --large 10000 --repeat 15]
@@ -33,10 +34,11 @@ def _url_with_db(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def _admin(url: str, sql: str) -> None:
+def _admin(url: str, sql: str, db: str | None = "postgres") -> None:
+    """Run ``sql`` outside a transaction, in ``db`` (None: the database ``url`` names)."""
     import psycopg
 
-    with psycopg.connect(_url_with_db(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(_url_with_db(url, db) if db else url, autocommit=True) as conn:
         conn.execute(sql)
 
 
@@ -80,6 +82,19 @@ for name, url in (("page", "/portfolio/?days=365"), ("api", "/api/v1/portfolio/?
         client.get(url)
     median = round(1000 * statistics.median(times), 1)
     out[name] = {"median_ms": median, "queries": len(ctx.captured_queries)}
+# Per table: the builder alone (queries and Python), median of the same repeats.
+from django.http import QueryDict
+from portfolio.dashboard import BUILDERS, dashboard_tables
+from portfolio.filters import filters_parse
+f = filters_parse(QueryDict("days=365"))
+out["tables"] = {}
+for key in BUILDERS:
+    times = []
+    for _ in range(max(3, repeat // 3)):
+        start = time.perf_counter()
+        dashboard_tables(user, f, only=key)
+        times.append(time.perf_counter() - start)
+    out["tables"][key] = round(1000 * statistics.median(times), 1)
 print(json.dumps(out))
 """
 
@@ -90,6 +105,11 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Measure databases kept by an earlier --keep run (migrated, not re-seeded).",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -102,8 +122,9 @@ def main() -> None:
     try:
         for label, size in sizes.items():
             db = f"{name}_pf_{label}"
-            _admin(base, f'DROP DATABASE IF EXISTS "{db}"')
-            _admin(base, f'CREATE DATABASE "{db}"')
+            if not args.reuse:
+                _admin(base, f'DROP DATABASE IF EXISTS "{db}"')
+                _admin(base, f'CREATE DATABASE "{db}"')
             env = {
                 **os.environ,
                 "DATABASE_URL": _url_with_db(base, db),
@@ -113,8 +134,12 @@ def main() -> None:
             env.pop("MLTRL_REQUIRE_SERVICES", None)
             envs[label] = env
             _manage(env, "migrate", "--no-input")
+            if args.reuse:
+                continue
             started = time.monotonic()
             summary = _manage(env, "seed_portfolio", "--projects", str(size))
+            # A database in use is vacuumed and analysed by autovacuum; do it now.
+            _admin(env["DATABASE_URL"], "VACUUM ANALYZE", db=None)
             print(
                 f"{label}: {summary.strip()} ({time.monotonic() - started:.0f} s)", file=sys.stderr
             )
@@ -130,7 +155,7 @@ def main() -> None:
                 raise SystemExit(done.stderr[-3000:])
             results[label] = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             for label in envs:
                 _admin(base, f'DROP DATABASE IF EXISTS "{name}_pf_{label}"')
     small, large = results["small"], results["large"]
@@ -144,6 +169,9 @@ def main() -> None:
         a, b = small[key]["median_ms"], large[key]["median_ms"]
         print(f"{key + ' median ms':24}{a:>12}{b:>12}{b / a:>8.2f}")
         print(f"{key + ' queries':24}{small[key]['queries']:>12}{large[key]['queries']:>12}")
+    for key, a in small["tables"].items():
+        b = large["tables"][key]
+        print(f"{'  table ' + key + ' ms':24}{a:>12}{b:>12}{b / max(a, 0.1):>8.2f}")
 
 
 if __name__ == "__main__":

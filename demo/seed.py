@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from projects.models import Project, Team
 from reviews.models import LevelChangeRequest
 
+from .clock import ORG_AGE_DAYS
 from .people import PEOPLE, TEAMS
 from .repos import DemoRepo, repos_ensure
 from .seeder import Seeder, SeedError
@@ -103,9 +104,12 @@ def _leaves_a_run_queued(story: Story) -> bool:
 @transaction.atomic
 def _seed_database(repos: dict[str, DemoRepo]) -> dict[str, Any]:
     seeder = Seeder(repos)
-    seeder.build_org()
-    for story in sorted(STORIES, key=_leaves_a_run_queued, reverse=True):
-        seeder.play(story)
+    # History over months (demo.clock): the organisation first, then each story.
+    with seeder.clock.installed():
+        seeder.clock.set_age(ORG_AGE_DAYS)
+        seeder.build_org()
+        for story in sorted(STORIES, key=_leaves_a_run_queued, reverse=True):
+            seeder.play(story)
     states = dict(
         LevelChangeRequest.objects.values_list("state").annotate(n=Count("pk")).order_by()
     )

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.utils import timezone
 
 from gates.models import RunTrigger, SlotScope
 from projects import services as project_services
@@ -31,9 +30,10 @@ from reviews.selectors import request_verdict
 from reviews.waivers import waiver_grant
 
 from .checks import checks_execute, ci_report, head_checks
+from .clock import DemoClock
 from .people import ADMIN_USERNAME, DEMO_PASSWORD, MANAGER_USERNAME, PEOPLE, TEAMS, Person
 from .repos import BRANCH, DemoCommit, DemoRepo
-from .steps import DRIFTED
+from .steps import DRIFTED, requests_in
 from .stories import (
     Changes,
     Climb,
@@ -61,6 +61,7 @@ class Seeder:
     users: dict[str, Any] = field(default_factory=dict)
     teams: dict[str, Team] = field(default_factory=dict)
     projects: dict[str, Project] = field(default_factory=dict)
+    clock: DemoClock = field(default_factory=DemoClock)  # installed by demo.seed
 
     # --- organisation ----------------------------------------------------------------
 
@@ -169,6 +170,7 @@ class Seeder:
         The checks run in-process unless ``run_checks`` is off: then the run stays
         queued for the worker ``make run`` starts.
         """
+        self.clock.before_request()
         commit = self.next_commit(project) if kind != RequestKind.SWITCHBACK else None
         sha = commit.sha if commit else ""
         requester = self.requester(project)
@@ -236,6 +238,7 @@ class Seeder:
         project_services.card_update(project=project, actor=self.lead(project), **edits)
 
     def sign(self, request: LevelChangeRequest, plan: list[tuple[Any, str]]) -> None:
+        self.clock.before_review()
         for user, role in plan:
             review_services.signoff_record(
                 level_request=request,
@@ -255,6 +258,7 @@ class Seeder:
     # --- stories ---------------------------------------------------------------------
 
     def play(self, story: Story) -> Project:
+        self.clock.story_start(story.slug, requests_in(story))
         project = project_services.project_create(
             team=self.teams[story.team],
             slug=story.slug,
@@ -282,6 +286,7 @@ class Seeder:
         for step in story.steps:
             self.step(story, project, step)
             project.refresh_from_db()
+        self.clock.story_end()
         self.finish(story, project)
         return project
 
@@ -331,11 +336,14 @@ class Seeder:
                     check_key=check,
                     actor=self.users[by],
                     reason=reason,
-                    expires_at=timezone.now() + timedelta(days=days),
+                    # from the real now: the waiver runs as long as the story says
+                    expires_at=self.clock.real_now() + timedelta(days=days),
                 )
                 self.expect(request, RequestState.APPROVED)
             case Waiting(unsigned=unsigned, comment=comment):
-                # Its run stays queued: the worker started by `make run` picks it up.
+                # Its run stays queued: the worker started by `make run` picks it up,
+                # so it is queued now (not in the past).
+                self.clock.story_end()
                 request = self.advance(story, project, run_checks=False)
                 self.sign(request, self.signers(request, skip_roles=unsigned))
                 review_services.comment_add(

@@ -77,3 +77,20 @@ class Pause:
 
 
 Step = Climb | Entry | Switchback | Waived | Waiting | Reject | Changes | Pause
+
+
+def requests_in(story) -> int:
+    """How many requests a story opens (its clock shares the months among them)."""
+    level, count = 0, 0
+    for step in story.steps:  # story: a demo.stories.Story
+        match step:
+            case Climb(to=to):
+                count += max(0, to - level)
+                level = max(level, to)
+            case Entry(to=to) | Switchback(to=to):
+                count += 1
+                level = to
+            case Waived() | Waiting() | Reject() | Changes():
+                count += 1
+                level += isinstance(step, Waived)
+    return count

@@ -220,6 +220,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.assess_risks",
         "schedule": float(env_int("MLTRL_MONITOR_INTERVAL_S", 3600, minimum=60)),
     },
+    # The portfolio's bottleneck rollup, rebuilt (reviews/open_slots.py, docs/portfolio.md).
+    "rebuild-open-slots": {
+        "task": "reviews.rebuild_open_slots",
+        "schedule": float(env_int("MLTRL_OPEN_SLOTS_PERIOD_S", 600, minimum=60)),
+    },
 }
 
 # --- REST framework -------------------------------------------------------------

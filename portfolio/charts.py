@@ -18,6 +18,7 @@ from .tables import Table
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 150, 36, 64
 SERIES_CLASSES = 10
+STACKED_TEAMS = SERIES_CLASSES - 1  # the levels chart stacks these, the rest as one series
 
 
 def _nice_max(value: float) -> float:
@@ -126,12 +127,18 @@ def chart_for(table: Table) -> dict[str, Any] | None:
     """The chart drawn beside ``table`` (None for tables shown only as tables)."""
     levels = [str(n) for n in range(10)]
     if table.key == "levels":
-        series = [(r["team"], [r[f"l{n}"] for n in range(10)]) for r in table.rows]
+        rows = sorted(table.rows, key=lambda r: -r["total"])
+        series = [(r["team"], [r[f"l{n}"] for n in range(10)]) for r in rows[:STACKED_TEAMS]]
+        if len(rows) > STACKED_TEAMS:  # one stack for the rest: colours stay distinct
+            rest = rows[STACKED_TEAMS:]
+            series.append(
+                (f"{len(rest)} other teams", [sum(r[f"l{n}"] for r in rest) for n in range(10)])
+            )
         return stacked_bars(
             "levels",
             table.title,
-            "Number of projects at each level 0 to 9, stacked by team; "
-            "phases marked under the axis.",
+            "Number of projects at each level 0 to 9, stacked by team (the largest "
+            f"{STACKED_TEAMS}, then the others together); phases marked under the axis.",
             levels,
             series,
             x_label="Level",

@@ -14,12 +14,12 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from gates.models import CheckOutcome, CheckResult, CheckRunStatus
-from projects.models import AuditEvent
+from projects.models import LevelStay
 from reviews.models import UNDER_REVIEW_STATES, RequestKind, SignOff, SwitchbackKind, Waiver
 
 from .filters import Filters
 from .selectors_projects import GAPS, reached_filter
-from .selectors_reviews import EXPIRING_DAYS, requests_in, waiting_on_rows
+from .selectors_reviews import EXPIRING_DAYS, requests_in, waiting_on_ids
 
 PROJECT_PARAMS = (
     "in_team",
@@ -99,10 +99,7 @@ def drill_projects(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
         said.append(f"{raw} failed on a run in the window")
     if raw := params.get("level_held", "").strip():
         level = _level(raw, "level_held")
-        held = Q(kind="level.changed", payload__to_level=level)
-        if level == 0:
-            held |= Q(kind="project.created")
-        ids = AuditEvent.objects.filter(held).values("project_id")
+        ids = LevelStay.objects.filter(level=level).values("project_id")
         scope = scope.filter(pk__in=ids)
         said.append(f"held level {level}")
     return scope.select_related("team", "risk").order_by("team__name", "name"), said
@@ -113,8 +110,10 @@ def drill_requests(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
     qs = requests_in(scope)
     said: list[str] = []
     if raw := params.get("waiting_on", "").strip():
-        ids = waiting_on_rows(scope).get(tuple(raw.split("|", 2)), [])  # type: ignore[arg-type]
-        qs = qs.filter(pk__in=ids)
+        key = tuple(raw.split("|", 2))
+        if len(key) != 3:
+            raise ValidationError(f"waiting_on must be like role|team|scope, not {raw!r}.")
+        qs = qs.filter(pk__in=waiting_on_ids(scope, key))  # type: ignore[arg-type]
         said.append("open, waiting on " + raw.replace("|", ", "))
     if raw := params.get("gate", "").strip():
         if "-" in raw:

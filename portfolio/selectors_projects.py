@@ -2,8 +2,11 @@
 
 Each function takes the permission-scoped, filtered project queryset (``scope``)
 and the ``Filters`` and returns a ``Table`` in a fixed number of queries,
-whatever the number of projects: grouping, conditional counts and window
-functions run in the database. Percentiles use PostgreSQL's ``percentile_cont``;
+whatever the number of projects: grouping and conditional counts run in the
+database. The funnel, time in level and trend read the level-stay rollup
+(``projects.models.LevelStay``: one row per stay of a project at a level,
+written in the transaction of every level change and rebuildable from the
+audit log with ``manage.py rebuild_level_stays``). Percentiles use PostgreSQL's ``percentile_cont``;
 on SQLite (tests, development) the same durations are fetched and the
 percentile taken in Python (``tables.percentile``, the same interpolation).
 """
@@ -13,30 +16,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import (
-    Count,
-    F,
-    IntegerField,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    Window,
-)
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, Greatest, Lead
+from django.db.models import Count, F, FilteredRelation, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from projects.levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL
-from projects.models import AuditEvent
+from projects.models import LevelStay
 
 from .filters import Filters
 from .tables import Table, percentile
 
 LEVEL_RANGE = range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)
-LEVEL_EVENTS = ("project.created", "level.changed")
-EPOCH = "extract(epoch FROM left_at - created_at)"
+EPOCH = "extract(epoch FROM left_at - entered_at)"
 # Raw SQL below wraps SQL compiled by the ORM (``sql_with_params``) and constants;
 # every value is a bound parameter, hence the S608 exemptions.
 
@@ -69,18 +59,17 @@ def levels_by_team(scope: QuerySet, f: Filters) -> Table:
 
 
 def _reached(scope: QuerySet) -> QuerySet:
-    """``scope`` annotated with the highest level each project ever held."""
-    highest = (
-        AuditEvent.objects.filter(project=OuterRef("pk"), kind="level.changed")
-        .annotate(to=Cast(KT("payload__to_level"), IntegerField()))
-        .values("project")
-        .annotate(m=Max("to"))
-        .values("m")
-    )
+    """``scope`` annotated with the highest level each project ever held.
+
+    Read from the project's open stay in the level-stay rollup
+    (``projects.models.LevelStay``, written with every level change); a project
+    without stays (none recorded) counts at its current level.
+    """
     return scope.annotate(
+        open_stay=FilteredRelation("level_stays", condition=Q(level_stays__left_at__isnull=True)),
         reached=Greatest(
-            F("level"), Coalesce(Subquery(highest), Value(0)), output_field=IntegerField()
-        )
+            F("level"), Coalesce(F("open_stay__reached"), Value(0)), output_field=IntegerField()
+        ),
     )
 
 
@@ -133,27 +122,14 @@ def evidence_gaps(scope: QuerySet, f: Filters) -> Table:
     return table
 
 
-def _level_spans(scope: QuerySet) -> QuerySet:
-    """Each level a project held: (project, level, entered, left) from its audit events.
-
-    ``left`` is the next level event of the same project (a window function), or
-    NULL while it still holds that level.
-    """
-    return (
-        AuditEvent.objects.filter(project__in=scope.values("pk"), kind__in=LEVEL_EVENTS)
-        .annotate(
-            lvl=Coalesce(Cast(KT("payload__to_level"), IntegerField()), Value(0)),
-            left_at=Window(
-                Lead("created_at"), partition_by=[F("project_id")], order_by=F("seq").asc()
-            ),
-        )
-        .values("project_id", "lvl", "created_at", "left_at")
-    )
+def _stays(scope: QuerySet) -> QuerySet:
+    """The level stays (``LevelStay`` rollup) of the projects in ``scope``."""
+    return LevelStay.objects.filter(project__in=scope.values("pk"))
 
 
-def _spans_sql(scope: QuerySet) -> tuple[str, tuple]:
-    sql, params = _level_spans(scope).query.sql_with_params()
-    return f"SELECT * FROM ({sql}) AS spans", params  # noqa: S608
+def _sql(qs: QuerySet) -> tuple[str, tuple]:
+    sql, params = qs.query.sql_with_params()
+    return f"SELECT * FROM ({sql}) AS stays", params  # noqa: S608
 
 
 def time_in_level(scope: QuerySet, f: Filters) -> Table:
@@ -166,31 +142,25 @@ def time_in_level(scope: QuerySet, f: Filters) -> Table:
         "Time in level (days, completed stays)",
         [("level", "Level"), ("stays", "Stays"), ("median", "Median"), ("p90", "90th percentile")],
     )
-    spans, params = _spans_sql(scope)
+    ended = _stays(scope).filter(left_at__isnull=False, left_at__gte=f.since)
     by_level: dict[int, tuple[int, float | None, float | None]] = {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        spans, params = _sql(ended.values("level", "entered_at", "left_at"))
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT lvl, count(*), "  # noqa: S608
-                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {EPOCH}), "
-                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {EPOCH}) "
-                f"FROM ({spans}) AS s WHERE left_at IS NOT NULL AND left_at >= %s GROUP BY lvl",
-                (*params, _param(f.since)),
+                f"SELECT level, count(*), "  # noqa: S608
+                f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {EPOCH}) "
+                f"FROM ({spans}) AS s GROUP BY level",
+                params,
             )
-            for lvl, n, med, p90 in cursor.fetchall():
+            for lvl, n, (med, p90) in cursor.fetchall():
                 by_level[lvl] = (n, float(med), float(p90))
-        else:
-            cursor.execute(
-                f"SELECT lvl, created_at, left_at FROM ({spans}) AS s "  # noqa: S608
-                f"WHERE left_at IS NOT NULL AND left_at >= %s",
-                (*params, _param(f.since)),
-            )
-            durations: dict[int, list[float]] = {}
-            for lvl, entered, left in cursor.fetchall():
-                entered, left = _dt(entered), _dt(left)
-                durations.setdefault(lvl, []).append((left - entered).total_seconds())
-            for lvl, values in durations.items():
-                by_level[lvl] = (len(values), percentile(values, 0.5), percentile(values, 0.9))
+    else:
+        durations: dict[int, list[float]] = {}
+        for lvl, entered, left in ended.values_list("level", "entered_at", "left_at"):
+            durations.setdefault(lvl, []).append((left - entered).total_seconds())
+        for lvl, values in durations.items():
+            by_level[lvl] = (len(values), percentile(values, 0.5), percentile(values, 0.9))
     for n in LEVEL_RANGE:
         stays, med, p90 = by_level.get(n, (0, None, None))
         table.add(
@@ -208,39 +178,25 @@ def trend(scope: QuerySet, f: Filters, weeks: int = 12) -> Table:
         "trend",
         "Level distribution week by week",
         [("week", "Week ending")] + [(f"l{n}", str(n)) for n in LEVEL_RANGE],
-        note="From the audit log: the level each project held at the end of each week.",
+        note="From the level changes on record: the level each project held at each week's end.",
     )
-    spans, params = _spans_sql(scope)
-    columns = ", ".join(
-        "SUM(CASE WHEN created_at <= %s AND (left_at IS NULL OR left_at > %s) THEN 1 ELSE 0 END)"
-        for _ in ends
+    overlapping = _stays(scope).filter(
+        Q(left_at__isnull=True) | Q(left_at__gt=ends[0]), entered_at__lte=ends[-1]
     )
-    week_params = [_param(end) for end in ends for _ in (0, 1)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT lvl, {columns} FROM ({spans}) AS s GROUP BY lvl",  # noqa: S608
-            (*week_params, *params),
-        )
-        counts = {row[0]: row[1:] for row in cursor.fetchall()}
+    counts = overlapping.values("level").annotate(
+        **{
+            f"w{i}": Count(
+                "pk", filter=Q(entered_at__lte=end) & (Q(left_at__isnull=True) | Q(left_at__gt=end))
+            )
+            for i, end in enumerate(ends)
+        }
+    )
+    by_level = {row["level"]: [row[f"w{i}"] for i in range(len(ends))] for row in counts}
     for i, end in enumerate(ends):
         row = {"week": end.date().isoformat()}
-        row.update({f"l{n}": int(counts.get(n, [0] * len(ends))[i] or 0) for n in LEVEL_RANGE})
+        row.update({f"l{n}": by_level.get(n, [0] * len(ends))[i] for n in LEVEL_RANGE})
         table.add(row)
     return table
-
-
-def _param(value):
-    """A datetime as the backend stores it (raw SQL gets no field conversion)."""
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _dt(value):
-    """SQLite returns timestamps from raw SQL as text."""
-    if isinstance(value, str):
-        from django.utils.dateparse import parse_datetime
-
-        return parse_datetime(value)
-    return value
 
 
 def _days(seconds: float | None) -> float | None:

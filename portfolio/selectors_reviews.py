@@ -3,7 +3,8 @@
 Each function takes the permission-scoped, filtered project queryset and the
 ``Filters`` and returns a ``Table`` in a fixed number of queries. Who an open
 request waits on is decided by the reviews app's own slot matching
-(``reviews.evaluation.match_slots``), so the bottleneck view agrees with the
+(``reviews.evaluation.match_slots``), stored per request in the ``OpenSlot``
+rollup (``reviews/open_slots.py``), so the bottleneck view agrees with the
 review page.
 """
 
@@ -12,28 +13,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from gates.models import (
-    PASSING_OUTCOMES,
-    CheckOutcome,
-    CheckResult,
-    CheckRunStatus,
-    GatePolicyVersion,
-)
-from gates.policies import Slot
-from reviews.evaluation import match_slots
+from gates.models import PASSING_OUTCOMES, CheckOutcome, CheckResult, CheckRunStatus
 from reviews.models import (
     UNDER_REVIEW_STATES,
     LevelChangeRequest,
+    OpenSlot,
     RequestKind,
     RequestState,
     SignOff,
     SwitchbackKind,
     Waiver,
 )
-from reviews.selectors_batch import approvals_many
 
 from .filters import Filters
 from .tables import Table, percentile
@@ -48,40 +41,41 @@ def gate_label(kind: str, from_level: int, to_level: int) -> str:
 
 
 def requests_in(scope: QuerySet) -> QuerySet:
-    return LevelChangeRequest.objects.filter(project__in=scope.values("pk"))
+    """Requests of the projects in ``scope``, unordered (aggregates need no sort)."""
+    return LevelChangeRequest.objects.filter(project__in=scope.values("pk")).order_by()
 
 
-def waiting_on_rows(scope: QuerySet) -> dict[tuple[str, str, str], list[int]]:
-    """(roles, team, scope) -> ids of open requests with an empty place of that slot.
-
-    A request's slots come from its gate's policy version alone, so they are read
-    once per version (not from each request's requirements JSON).
-    """
-    open_qs = requests_in(scope).filter(state=RequestState.OPEN)
-    rows = list(
-        open_qs.order_by("created_at", "pk").values_list(
-            "pk", "policy_version_id", "project__team_id", "project__team__name"
-        )
+def _open_slots(scope: QuerySet) -> QuerySet:
+    """Empty sign-off places of the open requests in ``scope`` (the ``OpenSlot`` rollup)."""
+    return OpenSlot.objects.filter(
+        request__state=RequestState.OPEN, request__project__in=scope.values("pk")
     )
-    slots_of = {
-        pk: tuple(Slot(tuple(s["roles"]), s["count"], s["scope"]) for s in snapshot["slots"])
-        for pk, snapshot in GatePolicyVersion.objects.filter(
-            pk__in=open_qs.values("policy_version_id")
-        ).values_list("pk", "snapshot")
-    }
-    approvals = approvals_many([LevelChangeRequest(pk=row[0]) for row in rows])
-    out: dict[tuple[str, str, str], list[int]] = {}
-    for pk, version_id, team_id, team_name in rows:
-        slots = slots_of[version_id]
-        filled = match_slots(slots, approvals[pk][0], team_id)
-        for slot, holders in zip(slots, filled, strict=True):
-            if len(holders) < slot.count:
-                out.setdefault((" or ".join(slot.roles), team_name, slot.scope), []).append(pk)
-    return out
+
+
+def waiting_on_ids(scope: QuerySet, key: tuple[str, str, str]) -> QuerySet:
+    """Ids of the open requests with an empty place of the slot ``(roles, team, scope)``."""
+    roles, team, slot_scope = key
+    return (
+        _open_slots(scope)
+        .filter(roles=roles, scope=slot_scope, request__project__team__name=team)
+        .values("request_id")
+    )
 
 
 def bottlenecks(scope: QuerySet, f: Filters) -> Table:
-    """Open requests by the role and team whose sign-off they wait for (four queries)."""
+    """Open requests by the role and team whose sign-off they wait for (one query).
+
+    Read from the ``OpenSlot`` rollup, written by the reviews app's own slot
+    matching whenever a request's gate is evaluated and rebuilt by beat.
+    """
+    rows = (
+        _open_slots(scope)
+        .values("roles", "scope", "request__project__team__name")
+        .annotate(n=Count("request", distinct=True), oldest=Min("refreshed_at"))
+        .order_by("-n", "roles", "request__project__team__name", "scope")
+    )
+    rows = list(rows)
+    oldest = min((r["oldest"] for r in rows), default=None)
     table = Table(
         "waiting_on",
         "Open requests waiting on (role x team)",
@@ -91,18 +85,24 @@ def bottlenecks(scope: QuerySet, f: Filters) -> Table:
             ("where", "Signer from"),
             ("requests", "Requests"),
         ],
-        note="A request waiting on two slots counts in both rows.",
+        note="A request waiting on two slots counts in both rows."
+        + (
+            " Sign-offs as of each request's last evaluation (the oldest: "
+            f"{oldest:%Y-%m-%d %H:%M} UTC)."
+            if oldest
+            else ""
+        ),
     )
-    rows = sorted(waiting_on_rows(scope).items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    for (roles, team, slot_scope), ids in rows:
+    for row in rows:
+        team = row["request__project__team__name"]
         table.add(
             {
-                "role": roles,
+                "role": row["roles"],
                 "team": team,
-                "where": SCOPE_WORDS.get(slot_scope, slot_scope),
-                "requests": len(ids),
+                "where": SCOPE_WORDS.get(row["scope"], row["scope"]),
+                "requests": row["n"],
             },
-            {"requests": ("requests", {"waiting_on": f"{roles}|{team}|{slot_scope}"})},
+            {"requests": ("requests", {"waiting_on": f"{row['roles']}|{team}|{row['scope']}"})},
         )
     return table
 
@@ -131,12 +131,11 @@ def cycle_time(scope: QuerySet, f: Filters) -> Table:
             cursor.execute(
                 "SELECT kind, CASE WHEN kind = 'advance' THEN from_level END AS a, "  # noqa: S608
                 "CASE WHEN kind = 'advance' THEN to_level END AS b, count(*), "
-                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {epoch}), "
-                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {epoch}) "
+                f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {epoch}) "
                 f"FROM ({sql}) AS d GROUP BY 1, 2, 3",
                 params,
             )
-            for kind, a, b, n, med, p90 in cursor.fetchall():
+            for kind, a, b, n, (med, p90) in cursor.fetchall():
                 stats[gate_label(kind, a, b)] = (n, float(med), float(p90))
     else:
         durations: dict[str, list[float]] = {}

@@ -45,6 +45,29 @@ def _links(table: Table, f: Filters) -> list[dict[str, str]]:
     return out
 
 
+# The page shows at most this many rows per table (a large organisation has hundreds
+# of teams); the CSV and the JSON carry every row.
+PAGE_ROWS = 25
+
+
+def _shown(table: Table) -> Table:
+    """The rows the page shows: the first ``PAGE_ROWS`` (for teams, the largest)."""
+    if len(table.rows) <= PAGE_ROWS:
+        return table
+    order = list(range(len(table.rows)))
+    if table.key == "levels":
+        order.sort(key=lambda i: -table.rows[i]["total"])
+    keep = sorted(order[:PAGE_ROWS]) if table.key != "levels" else order[:PAGE_ROWS]
+    return Table(
+        table.key,
+        table.title,
+        table.columns,
+        [table.rows[i] for i in keep],
+        [table.drills[i] for i in keep],
+        table.note,
+    )
+
+
 def _cells(table: Table, f: Filters) -> list[list[dict[str, Any]]]:
     """Rows as lists of cells ``{"value", "link", "numeric"}`` in column order."""
     rows = []
@@ -82,7 +105,12 @@ def index(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         return _bad(request, error)
     sections = [
-        {"table": t, "rows": _cells(t, f), "chart": chart_for(t)}
+        {
+            "table": t,
+            "rows": _cells(_shown(t), f),
+            "total_rows": len(t.rows),
+            "chart": chart_for(t),
+        }
         for t in dashboard_tables(request.user, f)
     ]
     return render(

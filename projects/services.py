@@ -17,6 +17,7 @@ from django.db import transaction
 
 from .audit import audit_record
 from .cards import card_snapshot
+from .level_stays import stay_open
 from .levels import HIGHEST_LEVEL, LOWEST_LEVEL
 from .models import (
     CardSection,
@@ -259,12 +260,13 @@ def project_create(
     project.components.set(components)
     MLTRLCard.objects.create(project=project)
     _project_permissions_sync(project)
-    audit_record(
+    created = audit_record(
         kind="project.created",
         actor=actor,
         project=project,
         payload={"team": team.slug, "level": project.level, "name": name},
     )
+    stay_open(project=project, event=created)
     card_snapshot(project=project, reason="created", actor=actor)
     return project
 
@@ -367,7 +369,7 @@ def project_level_apply(
             {"from_level": from_level, "to_level": to_level, "request": request_id, **debrief},
         ]
         card.save(update_fields=["debriefs", "updated_at"])
-    audit_record(
+    changed = audit_record(
         kind="level.changed",
         actor=actor,
         project=project,
@@ -379,6 +381,7 @@ def project_level_apply(
             "reason": reason,
         },
     )
+    stay_open(project=project, event=changed)  # the portfolio's rollup, same transaction
     card_snapshot(project=project, reason=f"level {from_level} -> {to_level}", actor=actor)
     return project
 

@@ -71,7 +71,31 @@ class LevelChangeRequest(models.Model):
                 name="request_levels_differ",
             ),
         ]
-        indexes = [models.Index(fields=["state", "project"])]
+        indexes = [
+            models.Index(fields=["state", "project"]),
+            # The portfolio's cycle time and switchbacks read decided requests by date
+            # without touching the wide rows (requirements JSON): index-only scans.
+            models.Index(
+                fields=["decided_at"],
+                include=[
+                    "project",
+                    "kind",
+                    "state",
+                    "switchback_kind",
+                    "from_level",
+                    "to_level",
+                    "created_at",
+                ],
+                condition=models.Q(decided_at__isnull=False),
+                name="request_decided_covering",
+            ),
+            models.Index(
+                fields=["decided_at"],
+                include=["project", "switchback_kind"],
+                condition=models.Q(kind="switchback", state="approved"),
+                name="request_switchback_decided",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.project}: {self.from_level} -> {self.to_level} ({self.state})"
@@ -199,3 +223,23 @@ class ProjectRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} at risk since {self.since}" if self.since else f"{self.project} ok"
+
+
+class OpenSlot(models.Model):
+    """An empty sign-off place of an open request: the portfolio's bottleneck view.
+
+    A rollup of the sign-offs, written by ``reviews.open_slots`` each time the
+    request's gate is evaluated (in that transaction) and rebuilt for every open
+    request by beat (a role revoked after its holder signed counts from then).
+    """
+
+    request = models.ForeignKey(
+        LevelChangeRequest, on_delete=models.CASCADE, related_name="open_slots"
+    )
+    roles = models.CharField(max_length=200)  # "research-lead" or "a or b"
+    scope = models.CharField(max_length=32)
+    missing = models.PositiveSmallIntegerField()
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"#{self.request_id} waits on {self.roles} ({self.scope})"

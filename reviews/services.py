@@ -37,6 +37,7 @@ from .models import (
     RequestState,
     SignOff,
 )
+from .open_slots import open_slots_refresh
 from .rules import check_level_rules, clean_debrief, require_active
 from .selectors import request_gate_facts, request_requirements
 from .slots import signing_grant_choose
@@ -314,6 +315,7 @@ def _approve_if_gate_holds(request: LevelChangeRequest, *, actor: Any) -> bool:
     A paused or retired project keeps its request open: nothing changes level
     until it is active again.
     """
+    open_slots_refresh(request)  # the portfolio's bottleneck rollup, this transaction
     if request.state != RequestState.OPEN or request.project.status != ProjectStatus.ACTIVE:
         return False
     verdict = gate_evaluate(request_gate_facts(request))
@@ -325,6 +327,7 @@ def _approve_if_gate_holds(request: LevelChangeRequest, *, actor: Any) -> bool:
         actor=actor,
         payload={"warnings": list(verdict.warnings), "commit": request.commit_sha},
     )
+    open_slots_refresh(request)  # approved: no longer waiting on anyone
     project_level_apply(
         project=request.project,
         to_level=request.to_level,

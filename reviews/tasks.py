@@ -11,6 +11,7 @@ from celery import shared_task
 
 from projects.actors import system_actor
 
+from .open_slots import open_slots_rebuild
 from .risk import monitored_project_ids, project_risk_assess
 
 
@@ -31,3 +32,9 @@ def announce_expiring_waivers() -> int:
     from .waivers import waivers_expiring_announce
 
     return waivers_expiring_announce(actor=system_actor("worker"))
+
+
+@shared_task(name="reviews.rebuild_open_slots")
+def rebuild_open_slots() -> int:
+    """Recompute the portfolio's bottleneck rollup (catches revoked role grants)."""
+    return open_slots_rebuild()

@@ -3,7 +3,8 @@
     python scripts/screenshots.py --base http://127.0.0.1:8000 --out docs/screenshots
 
 Signs in as a demo reviewer with a request waiting and saves the home, project
-and review pages at laptop width (the README shows them). Never
+and review pages at laptop width, then as the demo's manager the portfolio
+(the README shows them). Never
 downloads a browser: it drives the ``chromium`` found on PATH.
 """
 
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument("--reviewer", default="ethan")
+    parser.add_argument("--manager", default="morgan")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -56,6 +58,12 @@ def main() -> None:
             # the top of the page (ladder, requests, repository); the history runs long
             page.set_viewport_size({"width": 1280, "height": 1300})
             page.screenshot(path=out / "project.png")
+        # the portfolio, as the demo's manager sees it (a fresh session)
+        manager = browser.new_context(viewport={"width": 1360, "height": 1000}).new_page()
+        sign_in(manager, args.base, args.manager)
+        manager.goto(f"{args.base}/portfolio/")
+        manager.locator("#table-trend").wait_for()
+        manager.screenshot(path=out / "portfolio.png", full_page=True)
         browser.close()
     print(f"screenshots in {out}")
 

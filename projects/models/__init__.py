@@ -2,6 +2,7 @@
 
 from .audit import AuditChain, AuditEvent
 from .card import CardSection, CardVersion, MLTRLCard
+from .level_stays import LevelStay
 from .project import (
     Project,
     ProjectGroupObjectPermission,
@@ -18,6 +19,7 @@ __all__ = [
     "CardSection",
     "CardVersion",
     "IdempotencyRecord",
+    "LevelStay",
     "MLTRLCard",
     "Membership",
     "Project",

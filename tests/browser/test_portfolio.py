@@ -1,7 +1,8 @@
 """The portfolio in a real browser with the demo data: morgan's dashboard, axe, a screenshot.
 
-The screenshot (``portfolio.png`` under the test output folder) is the one
-README shows (copied to docs/screenshots/ by hand after a visual check).
+The screenshot (``portfolio.png`` under the test output folder) is the page
+README shows; docs/screenshots/portfolio.png itself is taken by
+``scripts/screenshots.py`` from the running demo, after a visual check.
 """
 
 from __future__ import annotations

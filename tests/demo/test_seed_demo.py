@@ -327,3 +327,35 @@ def test_morgan_sees_the_whole_portfolio(seeded, client):
     assert client.get("/portfolio/?days=3650").status_code == 200
     risky = client.get("/portfolio/projects/?days=3650&at_risk=1").content.decode()
     assert "Multilingual review sentiment" in risky
+
+
+def test_the_history_spreads_over_months_with_a_valid_audit_chain(seeded):
+    """demo.clock: projects created months apart, stays and reviews lasting days."""
+    from datetime import timedelta
+
+    from portfolio.dashboard import dashboard_tables
+    from portfolio.filters import Filters
+    from projects.audit import audit_verify_all
+
+    now = timezone.now()
+    created = list(
+        AuditEvent.objects.filter(kind="project.created").values_list("created_at", flat=True)
+    )
+    assert max(now - c for c in created).days >= 180  # the oldest project, months ago
+    assert (max(created) - min(created)).days >= 90  # projects started months apart
+    assert all(c < now for c in created)
+    # each chain's times only move forward, and the chains verify
+    for project in Project.objects.all():
+        times = list(project.audit_events.order_by("seq").values_list("created_at", flat=True))
+        assert times == sorted(times), project.slug
+    assert audit_verify_all()[1] == []
+    morgan = get_user_model().objects.get(username=MANAGER_USERNAME)
+    tables = {t.key: t.rows for t in dashboard_tables(morgan, Filters(days=365))}
+    medians = [r["median"] for r in tables["time_in_level"] if r["stays"]]
+    assert medians and all(m >= 7 for m in medians)  # weeks at a level, not seconds
+    cycle = [r["median"] for r in tables["cycle_time"]]
+    assert cycle and all(0.5 <= m <= 30 for m in cycle)  # reviews take days
+    trend = tables["trend"]
+    assert trend[0] != trend[-1]  # the distribution moved over the twelve weeks
+    # the waiver still runs for the days its story gives it
+    assert Waiver.objects.get().expires_at > now + timedelta(days=60)

@@ -187,3 +187,31 @@ def test_query_count_is_constant_in_the_number_of_projects(client, django_user_m
     )
     large = _queries(client)
     assert small == large, (small, large)
+
+
+def test_the_page_caps_long_tables_and_the_csv_keeps_every_row(manager_client, monkeypatch):
+    from portfolio import views
+
+    monkeypatch.setattr(views, "PAGE_ROWS", 1)
+    html = manager_client.get(reverse("portfolio:index")).content.decode()
+    levels = html[html.index('id="table-levels"') : html.index('id="sec-funnel"')]
+    assert ">Research<" in levels and ">Engineering<" not in levels  # the larger team (4 vs 2)
+    assert "Showing 1 of 2 rows (the teams with the most projects)" in levels
+    rows = list(
+        csv.reader(io.StringIO(manager_client.get("/portfolio/levels.csv").content.decode()))
+    )
+    assert [r[0] for r in rows[1:]] == ["Engineering", "Research"]
+
+
+def test_the_levels_chart_stacks_the_largest_teams_and_the_rest_as_one():
+    from portfolio.charts import chart_for
+    from portfolio.tables import Table
+
+    table = Table("levels", "Projects by level and team", [])
+    for i in range(12):  # team 11 has the most projects, team 0 the fewest
+        table.add({"team": f"T{i:02d}", **{f"l{n}": i + 1 if n == 0 else 0 for n in range(10)}})
+        table.rows[-1]["total"] = i + 1
+    legend = [item["label"] for item in chart_for(table)["legend"]]
+    assert legend == [f"T{i:02d}" for i in range(11, 2, -1)] + ["3 other teams"]
+    level0 = [b for b in chart_for(table)["bars"] if b["label"].startswith("3 other teams, 0")]
+    assert level0 and level0[0]["label"].endswith(": 6")  # 1 + 2 + 3

@@ -1,6 +1,6 @@
 """``manage.py seed_portfolio --projects 10000``: a large organisation with history.
 
-See ``portfolio/seeding.py`` for what is written and how. A progress bar goes to
+See ``portfolio/seeding/`` for what is written and how. A progress bar goes to
 stderr; the summary to stdout. Check the audit chains afterwards with
 ``manage.py verify_audit``.
 """
