@@ -20,6 +20,7 @@ It uses a throw-away SQLite database and folders under a temporary directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -34,6 +35,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 GIT_ENV = {
     "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -90,6 +92,16 @@ def _path(n: int) -> str:
 def generate_repo(path: Path, *, files: int, commits: int, seed: int = 7) -> None:
     """A bare repository: one commit with ``files`` files, then small commits touching 3 files."""
     rng = random.Random(seed)
+    tree = {_path(n): _text(rng, rng.randint(400, 3000)) for n in range(files)}
+    tree["README.md"] = b"# Bench\n\n## Purpose\n\nA generated repository for benchmarks.\n"
+    import_repo(path, tree, commits=commits, rng=rng)
+
+
+def import_repo(
+    path: Path, tree: dict[str, bytes], *, commits: int, rng: random.Random, append: bool = False
+) -> None:
+    """A bare repository: ``commits`` commits, the first adding ``tree``, each later one
+    rewriting 3 of its files with generated text (``append``: adding a line to them)."""
     subprocess.run(
         ["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True, env=GIT_ENV
     )
@@ -122,12 +134,19 @@ def generate_repo(path: Path, *, files: int, commits: int, seed: int = 7) -> Non
             out.write(b"M 100644 :%d %s\n" % (blob, name.encode()))
         out.write(b"\n")
 
-    tree = {_path(n): _text(rng, rng.randint(400, 3000)) for n in range(files)}
-    tree["README.md"] = b"# Bench\n\n## Purpose\n\nA generated repository for benchmarks.\n"
     commit(tree, "initial")
     names = sorted(tree)
+    if append:  # files that take a comment line without changing what they say
+        names = [n for n in names if n.endswith((".md", ".py", ".yaml", ".yml"))]
     for number in range(1, commits):
-        changed = {name: _text(rng, rng.randint(400, 3000)) for name in rng.sample(names, 3)}
+        picked = rng.sample(names, 3)
+        if append:
+            for name in picked:
+                note = "<!-- revision {} -->" if name.endswith(".md") else "# revision {}"
+                tree[name] += ("\n" + note.format(number) + "\n").encode()
+            changed = {name: tree[name] for name in picked}
+        else:
+            changed = {name: _text(rng, rng.randint(400, 3000)) for name in picked}
         commit(changed, f"change {number}")
     out.close()
     if importer.wait() != 0:
@@ -184,7 +203,9 @@ class Daemon:
         self.process.wait()
 
 
-def setup_django(work: Path) -> None:
+def setup_django(work: Path, database_url: str = "") -> None:
+    """Django on a throw-away SQLite database, or on ``database_url`` (PostgreSQL: an
+    empty database made for the benchmark; its tables are created here)."""
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "mltrl_site.settings",
@@ -196,13 +217,20 @@ def setup_django(work: Path) -> None:
             "CELERY_TASK_ALWAYS_EAGER": "0",
         }
     )
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        if "bench" not in database_url.rsplit("/", 1)[-1]:
+            sys.exit("--database-url: use a throw-away database whose name contains 'bench'.")
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if database_url:  # left over from an earlier benchmark run
+        call_command("flush", interactive=False, verbosity=0)
 
 
 def make_project(url: str, slug: str):
@@ -217,8 +245,14 @@ def make_project(url: str, slug: str):
     return services.project_create(team=team, slug=slug, name=slug, repository_url=url, actor=admin)
 
 
-def timed_run(project) -> tuple[float, object]:
-    """Create a run for the branch head and execute it in-process; return seconds and run."""
+def timed_run(project, *, breakdown: bool = False) -> tuple[float, object, dict | None]:
+    """Create a run for the branch head and execute it in-process.
+
+    Returns seconds, the run, and with ``breakdown`` where the time went
+    (``benchmarks/run_breakdown.py``; the counters cost a little themselves).
+    """
+    from run_breakdown import Breakdown
+
     from gates.checks.base import catalog_version, repository_checks
     from gates.engine import check_run_execute
     from gates.models import CheckRun
@@ -228,13 +262,15 @@ def timed_run(project) -> tuple[float, object]:
         project=project, ref="main", check_set=catalog_version(), check_keys=keys,
         progress_total=len(keys),
     )  # fmt: skip
-    start = time.perf_counter()
-    outcome = check_run_execute(run.pk)
-    elapsed = time.perf_counter() - start
+    counters = Breakdown() if breakdown else None
+    with counters.measure() if counters else contextlib.nullcontext():
+        start = time.perf_counter()
+        outcome = check_run_execute(run.pk)
+        elapsed = time.perf_counter() - start
     run.refresh_from_db()
     if outcome != "done" or run.status != "succeeded":
         raise RuntimeError(f"run ended {run.status}: {run.message}")
-    return elapsed, run
+    return elapsed, run, counters.report(elapsed) if counters else None
 
 
 def clone_depth_1(url: str, target: Path, *extra: str) -> float:
@@ -246,44 +282,75 @@ def clone_depth_1(url: str, target: Path, *extra: str) -> float:
     return time.perf_counter() - start
 
 
-def speed(args, work: Path) -> dict:
+def repo_size(path: Path) -> dict:
+    """Files, bytes and commits of the served repository's main branch."""
+    git = ["git", "-C", str(path)]
+    listing = subprocess.run([*git, "ls-tree", "-r", "-l", "main"], capture_output=True,
+                             check=True, env=GIT_ENV).stdout.decode().splitlines()  # fmt: skip
+    commits = subprocess.run([*git, "rev-list", "--count", "main"], capture_output=True,
+                             check=True, env=GIT_ENV).stdout.decode().strip()  # fmt: skip
+    sizes = [int(line.split()[3]) for line in listing]
+    return {"files": len(sizes), "bytes": sum(sizes), "commits": int(commits)}
+
+
+def side_by_side(served: Path, url: str, project, work: Path, repeat: int,
+                 breakdown: bool) -> dict:  # fmt: skip
+    """Rounds of clone, clone --no-checkout, cold run, then a warm run after one commit.
+
+    With ``breakdown``, one more round afterwards is measured with the counters
+    (kept apart so the counters' own cost stays out of the medians).
+    """
     from gates.models import CheckRun
 
-    served = work / "served"
-    served.mkdir()
-    t0 = time.perf_counter()
-    generate_repo(served / "bench.git", files=args.files, commits=args.commits)
-    generated = time.perf_counter() - t0
+    size = repo_size(served)
     clones, bare_clones, colds, warms = [], [], [], []
-    with Daemon(served) as daemon:
-        url = daemon.url("bench.git")
-        project = make_project(url, "bench")
-        mirrors = work / "mirrors"
-        for n in range(args.repeat):
+    mirrors = work / "mirrors"
+    rounds = repeat + (1 if breakdown else 0)
+    cold_report = warm_report = None
+    for n in range(rounds):
+        counted = breakdown and n == repeat
+        if not counted:
             clones.append(clone_depth_1(url, work / "clone"))
             bare_clones.append(clone_depth_1(url, work / "clone", "--no-checkout"))
-            shutil.rmtree(mirrors, ignore_errors=True)
-            CheckRun.objects.all().delete()
-            cold, run = timed_run(project)
+        shutil.rmtree(mirrors, ignore_errors=True)
+        CheckRun.objects.all().delete()
+        cold, run, cold_report = timed_run(project, breakdown=counted)
+        add_commit(served, n)
+        warm, _, warm_report = timed_run(project, breakdown=counted)
+        if not counted:
             colds.append(cold)
-            add_commit(served / "bench.git", n)
-            warm, _ = timed_run(project)
             warms.append(warm)
-        checks = run.progress_total
     clone, cold, warm = (statistics.median(x) for x in (clones, colds, warms))
-    return {
-        "files": args.files, "commits": args.commits, "repeat": args.repeat, "checks": checks,
-        "generate_s": round(generated, 2),
+    bare = statistics.median(bare_clones)
+    result = {
+        "repository": size, "repeat": repeat, "checks": run.progress_total,
         "clone_depth1_s": [round(x, 3) for x in clones],
         "clone_depth1_no_checkout_s": [round(x, 3) for x in bare_clones],
         "cold_run_s": [round(x, 3) for x in colds],
         "warm_run_s": [round(x, 3) for x in warms],
         "median_clone_s": round(clone, 3), "median_cold_s": round(cold, 3),
-        "median_clone_no_checkout_s": round(statistics.median(bare_clones), 3),
-        "cold_over_clone_no_checkout": round(cold / statistics.median(bare_clones), 2),
+        "median_clone_no_checkout_s": round(bare, 3),
+        "cold_over_clone_no_checkout": round(cold / bare, 2),
         "median_warm_s": round(warm, 3),
         "cold_over_clone": round(cold / clone, 2), "warm_over_cold": round(warm / cold, 2),
     }  # fmt: skip
+    if breakdown:
+        result["breakdown"] = {"cold": cold_report, "warm": warm_report}
+    return result
+
+
+def speed(args, work: Path) -> dict:
+    served = work / "served"
+    served.mkdir()
+    t0 = time.perf_counter()
+    generate_repo(served / "bench.git", files=args.files, commits=args.commits)
+    generated = time.perf_counter() - t0
+    with Daemon(served) as daemon:
+        url = daemon.url("bench.git")
+        project = make_project(url, "bench")
+        result = side_by_side(served / "bench.git", url, project, work, args.repeat,
+                              args.breakdown)  # fmt: skip
+    return {"generate_s": round(generated, 2), **result}
 
 
 def memory(args, work: Path) -> dict:
@@ -292,7 +359,7 @@ def memory(args, work: Path) -> dict:
     generate_repo(served / "big.git", files=args.memory_files, commits=2)
     with Daemon(served) as daemon:
         project = make_project(daemon.url("big.git"), "big")
-        elapsed, run = timed_run(project)
+        elapsed, run, _ = timed_run(project)
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
@@ -309,12 +376,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--memory-files", type=int, default=50_000)
     parser.add_argument("--part", choices=["all", "speed", "memory"], default="all")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="one more round with counters: git spawns, queries, checks",
+    )
+    parser.add_argument(
+        "--database-url", default="", help="an empty PostgreSQL database to use instead of SQLite"
+    )
     args = parser.parse_args()
     if args.part == "all":
         # Memory is measured in a fresh process so the speed part does not inflate it.
         base = [sys.executable, __file__, "--files", str(args.files), "--commits",
                 str(args.commits), "--repeat", str(args.repeat), "--memory-files",
-                str(args.memory_files)]  # fmt: skip
+                str(args.memory_files), "--database-url", args.database_url,
+                *(["--breakdown"] if args.breakdown else [])]  # fmt: skip
         speed_out = subprocess.run([*base, "--part", "speed"], capture_output=True, text=True)
         memory_out = subprocess.run([*base, "--part", "memory"], capture_output=True, text=True)
         for out in (speed_out, memory_out):
@@ -325,7 +401,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="mltrl-bench-") as tmp:
         work = Path(tmp)
-        setup_django(work)
+        setup_django(work, args.database_url)
         import logging
 
         logging.disable(logging.WARNING)
