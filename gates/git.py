@@ -46,6 +46,7 @@ from projects.repo_urls import (
 from . import git_messages
 from .blob_reader import BlobReader
 from .gitcli import GitError, GitLimits, run_git
+from .mirror_files import bare_init, branch_heads
 from .mirror_lock import mirror_locked
 from .observed import note_all_content, note_blob, note_blobs, note_listing
 
@@ -200,13 +201,7 @@ class Mirror:
         with mirror_locked(self.path, wait_s=self.limits.timeout_s + 30) as lock_fd:
             if not (self.path / "HEAD").exists():
                 shutil.rmtree(self.path, ignore_errors=True)
-                run_git(
-                    ["init", "--quiet", "--bare", "--", str(self.path)],
-                    git_dir=None,
-                    home=self.home,
-                    timeout_s=30,
-                    local=True,
-                )
+                bare_init(self.path)
             self._forget_remote()
             try:
                 self._git(
@@ -282,9 +277,12 @@ class Mirror:
         store keeps these; see gates.checks.facts). ``known``: the keys of commits
         already listed (the run's own), which are not listed again."""
         known = known or {}
-        out = self._read(["for-each-ref", "--format=%(objectname)", "refs/heads/"])
+        heads = branch_heads(self.path)
+        if heads is None:
+            heads = self._read(["for-each-ref", "--format=%(objectname)", "refs/heads/"]).split()
+            heads = [h.decode() for h in heads]
         keys: set[str] = set()
-        for head in dict.fromkeys(out.decode().split()):
+        for head in dict.fromkeys(heads):
             if head in known:
                 keys |= known[head]
             else:
