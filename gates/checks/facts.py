@@ -123,7 +123,7 @@ class FactStore:
             {"format": STORE_FORMAT, "facts": {}, "checks": {}},
         )
         for body in candidates:
-            data = json.dumps(body).encode("utf-8")
+            data = json.dumps(body, separators=(",", ":")).encode("utf-8")
             if max_bytes is None or len(data) <= max_bytes:
                 break
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
