@@ -205,7 +205,8 @@ class Daemon:
 
 def setup_django(work: Path, database_url: str = "") -> None:
     """Django on a throw-away SQLite database, or on ``database_url`` (PostgreSQL: an
-    empty database made for the benchmark; its tables are created here)."""
+    empty database made for the benchmark, e.g. ``dropdb``/``createdb`` before each
+    run: audit tables refuse a flush; its tables are created here)."""
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "mltrl_site.settings",
@@ -229,8 +230,6 @@ def setup_django(work: Path, database_url: str = "") -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    if database_url:  # left over from an earlier benchmark run
-        call_command("flush", interactive=False, verbosity=0)
 
 
 def make_project(url: str, slug: str):
