@@ -32,14 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from check_run import (
-    REPO_ROOT,
-    Daemon,
-    import_repo,
-    make_project,
-    setup_django,
-    side_by_side,
-)
+from bench_repos import import_repo
+from check_run import REPO_ROOT, Daemon, make_project, setup_django, side_by_side
 
 MODEL_MODULE = '''"""EfficientNet-B0 backbone with a disease classification head."""
 
