@@ -20,9 +20,9 @@ It uses a throw-away SQLite database and folders under a temporary directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import random
 import resource
 import shutil
 import statistics
@@ -34,128 +34,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-GIT_ENV = {
-    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "LC_ALL": "C",
-}
-WORDS = [
-    "model",
-    "data",
-    "train",
-    "eval",
-    "metric",
-    "loss",
-    "batch",
-    "feature",
-    "label",
-    "drift",
-    "pipeline",
-    "score",
-    "vector",
-    "tensor",
-    "sample",
-    "split",
-    "layer",
-    "weight",
-    "bias",
-    "gradient",
-    "epoch",
-    "tokenizer",
-]
-
-
-def _text(rng: random.Random, size: int) -> bytes:
-    words = []
-    length = 0
-    while length < size:
-        word = rng.choice(WORDS)
-        words.append(word)
-        length += len(word) + 1
-    return (" ".join(words) + "\n").encode()
-
-
-def _path(n: int) -> str:
-    kinds = (
-        "src/pkg{}/module_{}.py",
-        "tests/test_{}_{}.py",
-        "docs/page{}_{}.md",
-        "conf/exp{}_{}.yaml",
-    )
-    return kinds[n % 4].format(n // 400, n)
-
-
-def generate_repo(path: Path, *, files: int, commits: int, seed: int = 7) -> None:
-    """A bare repository: one commit with ``files`` files, then small commits touching 3 files."""
-    rng = random.Random(seed)
-    subprocess.run(
-        ["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True, env=GIT_ENV
-    )
-    subprocess.run(
-        ["git", "-C", str(path), "config", "uploadpack.allowFilter", "true"],
-        check=True,
-        env=GIT_ENV,
-    )
-    importer = subprocess.Popen(
-        ["git", "-C", str(path), "fast-import", "--quiet"], stdin=subprocess.PIPE, env=GIT_ENV
-    )
-    out = importer.stdin
-    mark = 0
-    when = 1_700_000_000
-
-    def commit(changes: dict[str, bytes], message: str) -> None:
-        # Each commit continues the branch fast-import is building.
-        nonlocal mark, when
-        marks = {}
-        for name, data in changes.items():
-            mark += 1
-            marks[name] = mark
-            out.write(b"blob\nmark :%d\ndata %d\n" % (mark, len(data)) + data + b"\n")
-        when += 60
-        msg = message.encode()
-        out.write(b"commit refs/heads/main\n")
-        out.write(b"committer Bench <bench@example.org> %d +0000\n" % when)
-        out.write(b"data %d\n%s\n" % (len(msg), msg))
-        for name, blob in marks.items():
-            out.write(b"M 100644 :%d %s\n" % (blob, name.encode()))
-        out.write(b"\n")
-
-    tree = {_path(n): _text(rng, rng.randint(400, 3000)) for n in range(files)}
-    tree["README.md"] = b"# Bench\n\n## Purpose\n\nA generated repository for benchmarks.\n"
-    commit(tree, "initial")
-    names = sorted(tree)
-    for number in range(1, commits):
-        changed = {name: _text(rng, rng.randint(400, 3000)) for name in rng.sample(names, 3)}
-        commit(changed, f"change {number}")
-    out.close()
-    if importer.wait() != 0:
-        raise RuntimeError("git fast-import failed")
-
-
-def add_commit(path: Path, number: int) -> None:
-    """One more commit on main touching one file (through a temporary work tree)."""
-    data = f"edit {number}\n".encode()
-    blob = subprocess.run(
-        ["git", "-C", str(path), "hash-object", "-w", "--stdin"],
-        input=data, capture_output=True, check=True, env=GIT_ENV,
-    ).stdout.decode().strip()  # fmt: skip
-    index = path / "bench.index"
-    env = {**GIT_ENV, "GIT_INDEX_FILE": str(index), "GIT_AUTHOR_NAME": "B",
-           "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "B",
-           "GIT_COMMITTER_EMAIL": "b@x"}  # fmt: skip
-    git = ["git", "-C", str(path)]
-    subprocess.run([*git, "read-tree", "main"], check=True, env=env)
-    subprocess.run([*git, "update-index", "--add", "--cacheinfo", f"100644,{blob},EDITS.md"],
-                   check=True, env=env)  # fmt: skip
-    tree = subprocess.run([*git, "write-tree"], capture_output=True, check=True, env=env)
-    new = subprocess.run(
-        [*git, "commit-tree", tree.stdout.decode().strip(), "-p", "main", "-m", f"edit {number}"],
-        capture_output=True, check=True, env=env,
-    ).stdout.decode().strip()  # fmt: skip
-    subprocess.run([*git, "update-ref", "refs/heads/main", new], check=True, env=env)
-    index.unlink(missing_ok=True)
+from bench_repos import GIT_ENV, add_commit, generate_repo, repo_size  # noqa: E402
 
 
 class Daemon:
@@ -184,7 +65,10 @@ class Daemon:
         self.process.wait()
 
 
-def setup_django(work: Path) -> None:
+def setup_django(work: Path, database_url: str = "") -> None:
+    """Django on a throw-away SQLite database, or on ``database_url`` (PostgreSQL: an
+    empty database made for the benchmark, e.g. ``dropdb``/``createdb`` before each
+    run: audit tables refuse a flush; its tables are created here)."""
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "mltrl_site.settings",
@@ -196,7 +80,12 @@ def setup_django(work: Path) -> None:
             "CELERY_TASK_ALWAYS_EAGER": "0",
         }
     )
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        if "bench" not in database_url.rsplit("/", 1)[-1]:
+            sys.exit("--database-url: use a throw-away database whose name contains 'bench'.")
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     import django
 
     django.setup()
@@ -217,8 +106,14 @@ def make_project(url: str, slug: str):
     return services.project_create(team=team, slug=slug, name=slug, repository_url=url, actor=admin)
 
 
-def timed_run(project) -> tuple[float, object]:
-    """Create a run for the branch head and execute it in-process; return seconds and run."""
+def timed_run(project, *, breakdown: bool = False) -> tuple[float, object, dict | None]:
+    """Create a run for the branch head and execute it in-process.
+
+    Returns seconds, the run, and with ``breakdown`` where the time went
+    (``benchmarks/run_breakdown.py``; the counters cost a little themselves).
+    """
+    from run_breakdown import Breakdown
+
     from gates.checks.base import catalog_version, repository_checks
     from gates.engine import check_run_execute
     from gates.models import CheckRun
@@ -228,62 +123,107 @@ def timed_run(project) -> tuple[float, object]:
         project=project, ref="main", check_set=catalog_version(), check_keys=keys,
         progress_total=len(keys),
     )  # fmt: skip
-    start = time.perf_counter()
-    outcome = check_run_execute(run.pk)
-    elapsed = time.perf_counter() - start
+    counters = Breakdown() if breakdown else None
+    with counters.measure() if counters else contextlib.nullcontext():
+        cpu = cpu_seconds()
+        start = time.perf_counter()
+        outcome = check_run_execute(run.pk)
+        elapsed = time.perf_counter() - start
+        CPU[:] = [cpu_seconds() - cpu]
     run.refresh_from_db()
     if outcome != "done" or run.status != "succeeded":
         raise RuntimeError(f"run ended {run.status}: {run.message}")
-    return elapsed, run
+    return elapsed, run, counters.report(elapsed) if counters else None
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children waited for so far."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: list[float] = []  # CPU seconds of the last clone_depth_1 / timed_run, for side_by_side
 
 
 def clone_depth_1(url: str, target: Path, *extra: str) -> float:
     shutil.rmtree(target, ignore_errors=True)
+    cpu = cpu_seconds()
     start = time.perf_counter()
     subprocess.run(
         ["git", "clone", "-q", "--depth", "1", *extra, url, str(target)], check=True, env=GIT_ENV
     )
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    CPU[:] = [cpu_seconds() - cpu]
+    return elapsed
 
 
-def speed(args, work: Path) -> dict:
+def side_by_side(served: Path, url: str, project, work: Path, repeat: int,
+                 breakdown: bool) -> dict:  # fmt: skip
+    """Rounds of clone, clone --no-checkout, cold run, then a warm run after one commit.
+
+    With ``breakdown``, one more round afterwards is measured with the counters
+    (kept apart so the counters' own cost stays out of the medians).
+    """
     from gates.models import CheckRun
 
-    served = work / "served"
-    served.mkdir()
-    t0 = time.perf_counter()
-    generate_repo(served / "bench.git", files=args.files, commits=args.commits)
-    generated = time.perf_counter() - t0
+    size = repo_size(served)
     clones, bare_clones, colds, warms = [], [], [], []
-    with Daemon(served) as daemon:
-        url = daemon.url("bench.git")
-        project = make_project(url, "bench")
-        mirrors = work / "mirrors"
-        for n in range(args.repeat):
+    cpu: dict[str, list[float]] = {"clone": [], "cold": [], "warm": []}
+    mirrors = work / "mirrors"
+    rounds = repeat + (1 if breakdown else 0)
+    cold_report = warm_report = None
+    for n in range(rounds):
+        counted = breakdown and n == repeat
+        if not counted:
             clones.append(clone_depth_1(url, work / "clone"))
+            cpu["clone"] += CPU
             bare_clones.append(clone_depth_1(url, work / "clone", "--no-checkout"))
-            shutil.rmtree(mirrors, ignore_errors=True)
-            CheckRun.objects.all().delete()
-            cold, run = timed_run(project)
+        shutil.rmtree(mirrors, ignore_errors=True)
+        CheckRun.objects.all().delete()
+        cold, run, cold_report = timed_run(project, breakdown=counted)
+        cold_cpu = CPU[0]
+        add_commit(served, n)
+        warm, _, warm_report = timed_run(project, breakdown=counted)
+        if not counted:
             colds.append(cold)
-            add_commit(served / "bench.git", n)
-            warm, _ = timed_run(project)
             warms.append(warm)
-        checks = run.progress_total
+            cpu["cold"].append(cold_cpu)
+            cpu["warm"] += CPU
     clone, cold, warm = (statistics.median(x) for x in (clones, colds, warms))
-    return {
-        "files": args.files, "commits": args.commits, "repeat": args.repeat, "checks": checks,
-        "generate_s": round(generated, 2),
+    bare = statistics.median(bare_clones)
+    result = {
+        "repository": size, "repeat": repeat, "checks": run.progress_total,
         "clone_depth1_s": [round(x, 3) for x in clones],
         "clone_depth1_no_checkout_s": [round(x, 3) for x in bare_clones],
         "cold_run_s": [round(x, 3) for x in colds],
         "warm_run_s": [round(x, 3) for x in warms],
         "median_clone_s": round(clone, 3), "median_cold_s": round(cold, 3),
-        "median_clone_no_checkout_s": round(statistics.median(bare_clones), 3),
-        "cold_over_clone_no_checkout": round(cold / statistics.median(bare_clones), 2),
+        "median_clone_no_checkout_s": round(bare, 3),
+        "cold_over_clone_no_checkout": round(cold / bare, 2),
         "median_warm_s": round(warm, 3),
         "cold_over_clone": round(cold / clone, 2), "warm_over_cold": round(warm / cold, 2),
+        # CPU time (this process and its git children; not the server's): steadier than
+        # wall time on a shared machine, though not what the targets are about.
+        "median_cpu_s": {k: round(statistics.median(v), 3) for k, v in cpu.items()},
     }  # fmt: skip
+    if breakdown:
+        result["breakdown"] = {"cold": cold_report, "warm": warm_report}
+    return result
+
+
+def speed(args, work: Path) -> dict:
+    served = work / "served"
+    served.mkdir()
+    t0 = time.perf_counter()
+    generate_repo(served / "bench.git", files=args.files, commits=args.commits)
+    generated = time.perf_counter() - t0
+    with Daemon(served) as daemon:
+        url = daemon.url("bench.git")
+        project = make_project(url, "bench")
+        result = side_by_side(served / "bench.git", url, project, work, args.repeat,
+                              args.breakdown)  # fmt: skip
+    return {"generate_s": round(generated, 2), **result}
 
 
 def memory(args, work: Path) -> dict:
@@ -292,7 +232,7 @@ def memory(args, work: Path) -> dict:
     generate_repo(served / "big.git", files=args.memory_files, commits=2)
     with Daemon(served) as daemon:
         project = make_project(daemon.url("big.git"), "big")
-        elapsed, run = timed_run(project)
+        elapsed, run, _ = timed_run(project)
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
@@ -309,12 +249,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--memory-files", type=int, default=50_000)
     parser.add_argument("--part", choices=["all", "speed", "memory"], default="all")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="one more round with counters: git spawns, queries, checks",
+    )
+    parser.add_argument(
+        "--database-url", default="", help="an empty PostgreSQL database to use instead of SQLite"
+    )
     args = parser.parse_args()
     if args.part == "all":
         # Memory is measured in a fresh process so the speed part does not inflate it.
         base = [sys.executable, __file__, "--files", str(args.files), "--commits",
                 str(args.commits), "--repeat", str(args.repeat), "--memory-files",
-                str(args.memory_files)]  # fmt: skip
+                str(args.memory_files), "--database-url", args.database_url,
+                *(["--breakdown"] if args.breakdown else [])]  # fmt: skip
         speed_out = subprocess.run([*base, "--part", "speed"], capture_output=True, text=True)
         memory_out = subprocess.run([*base, "--part", "memory"], capture_output=True, text=True)
         for out in (speed_out, memory_out):
@@ -325,7 +274,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="mltrl-bench-") as tmp:
         work = Path(tmp)
-        setup_django(work)
+        setup_django(work, args.database_url)
         import logging
 
         logging.disable(logging.WARNING)

@@ -13,6 +13,14 @@ on the next run the output is reused only if
   paths are kept as positions in the sorted listing when the check listed it;
 - or, for a check that read every file (``git grep``), all blobs are the same.
 
+The memos a run saves are all true of that run's commit (each was computed or
+reused there), and the store records that commit. The next run asks git which
+paths differ between the two trees (``Mirror.changed_paths``: one ``diff-tree``
+that skips identical subtrees) and reuses a memo when none of the changed paths
+is among those it depended on: a bit test per changed path instead of a digest
+over every blob the check touched (on 5,000 files, the digests cost more than
+the checks they saved). When that commit is unknown or gone, the digests decide.
+
 Error outputs are never reused. Tests compare reused and fresh outputs for the
 same commit after many kinds of change.
 """
@@ -48,9 +56,18 @@ def _digest(parts: list[str]) -> str:
 
 
 class CheckMemo:
-    def __init__(self, store: FactStore, entries: dict, config_text: str | None):
+    def __init__(
+        self,
+        store: FactStore,
+        entries: dict,
+        config_text: str | None,
+        changed: set[str] | None = None,
+    ):
+        """``changed``: the paths whose blob or mode differ between the commit the
+        store's memos hold (``store.commit``) and this one; None when unknown."""
         self.store = store
         self.entries = entries
+        self.changed = changed
         self.environment = _digest(
             [
                 catalog_code_hash(),
@@ -101,19 +118,39 @@ class CheckMemo:
             return None
         if memo["listing"] is not None and memo["listing"] != self.listing:
             return None
-        if memo["content"] is not None and memo["content"] != self.content:
-            return None
-        if memo["indexes"] is not None:  # listing unchanged: same sorted paths
-            touched = [self.sorted_paths[i] for i in _positions_decode(memo["indexes"])]
+        if self.changed is not None:
+            if not self._untouched(memo, self.changed):
+                return None
         else:
-            touched = memo["paths"]
-        if self._blobs_digest(touched) != memo["blobs"]:
-            return None
+            if memo["content"] is not None and memo["content"] != self.content:
+                return None
+            if memo["indexes"] is not None:  # listing unchanged: same sorted paths
+                touched = [self.sorted_paths[i] for i in _positions_decode(memo["indexes"])]
+            else:
+                touched = memo["paths"]
+            if self._blobs_digest(touched) != memo["blobs"]:
+                return None
         self.store.checks_used[key] = memo
         self.reused += 1
         out = memo["output"]
         outcome = CheckOutcome(out["outcome"])
         return CheckOutput(outcome, out["message"], out["evidence"], out["fix"])
+
+    def _untouched(self, memo: dict, changed: set[str]) -> bool:
+        """None of the changed paths is one the memo's check depended on."""
+        if not changed:
+            return True
+        if memo["content"] is not None:  # it read every file
+            return False
+        if memo["indexes"] is not None:  # the listing is unchanged (checked first)
+            bits = bytes.fromhex(memo["indexes"])
+            position = self._positions()
+            for path in changed:
+                i = position.get(path)
+                if i is None or (i >> 3 < len(bits) and bits[i >> 3] >> (i & 7) & 1):
+                    return False
+            return True
+        return changed.isdisjoint(memo["paths"])
 
     def remember(self, key: str, seen: Observation, output: CheckOutput) -> None:
         if output.outcome == CheckOutcome.ERROR:

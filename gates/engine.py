@@ -265,7 +265,12 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         holder = _adopt_commit(run, sha)
         if holder.pk != run.pk:
             return
-    snapshot = mirror.snapshot(sha)
+    with mirror.snapshot(sha) as snapshot:  # one cat-file process for every read
+        _check(run, worker, heartbeat, mirror, snapshot)
+
+
+def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, snapshot) -> None:
+    sha = snapshot.sha
     snapshot.entries()  # enforces the file-count cap before any check runs
     config_error = None
     config_text = snapshot.read_text(CONFIG_PATH)
@@ -275,7 +280,8 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         config, config_error = None, str(exc)
     store = FactStore.load(mirror.facts_path)
     context = CheckContext(snapshot, config, store) if config is not None else None
-    memo = CheckMemo(store, snapshot.entries(), config_text)
+    changed = mirror.changed_paths(store.commit, sha) if store.commit else None
+    memo = CheckMemo(store, snapshot.entries(), config_text, changed)
     counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0}
     batch = _ResultBatch(run, worker)
     if config_error:
@@ -293,8 +299,14 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
         return
     done = batch.done
     if context is not None:
-        reachable = memo.current_blob_keys() | mirror.head_blob_keys()
-        store.save(mirror.facts_path, current=reachable, max_bytes=settings.MLTRL_FACTS_MAX_BYTES)
+        own = memo.current_blob_keys()
+        reachable = own | mirror.head_blob_keys(known={sha: own})
+        store.save(
+            mirror.facts_path,
+            current=reachable,
+            max_bytes=settings.MLTRL_FACTS_MAX_BYTES,
+            commit=sha,
+        )
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

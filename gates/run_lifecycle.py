@@ -87,7 +87,12 @@ def holder_is_dead(run: CheckRun, worker: str | None = None) -> bool:
 def run_claim(run_id: int, worker: str) -> CheckRun | str | None:
     """Take the run (queued, or held by a dead worker); BUSY if a live worker holds it."""
     with transaction.atomic():
-        run = CheckRun.objects.select_for_update().filter(pk=run_id).first()
+        run = (  # the project comes along: the engine reads it next (one query less)
+            CheckRun.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(pk=run_id)
+            .first()
+        )
         if run is None or run.status in CHECK_RUN_FINAL_STATES:
             return None
         if run.status == CheckRunStatus.RUNNING and not holder_is_dead(run, worker):

@@ -36,6 +36,8 @@ class FactStore:
         # Per-check memos (``gates.check_memo``): what a check observed, and its output.
         self.checks_known: dict[str, Any] = checks or {}
         self.checks_used: dict[str, Any] = {}
+        # The commit the stored memos are true of (``gates.check_memo``); None: unknown.
+        self.commit: str | None = None
         self.hits = 0
         self.misses = 0
 
@@ -82,10 +84,18 @@ class FactStore:
             return cls()
         if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
             return cls()
-        return cls(data.get("facts", {}), data.get("checks", {}))
+        store = cls(data.get("facts", {}), data.get("checks", {}))
+        commit = data.get("commit")
+        store.commit = commit if isinstance(commit, str) and store.checks_known else None
+        return store
 
     def save(
-        self, path: Path, *, current: set[str] | None = None, max_bytes: int | None = None
+        self,
+        path: Path,
+        *,
+        current: set[str] | None = None,
+        max_bytes: int | None = None,
+        commit: str | None = None,
     ) -> int:
         """Write what this run used, plus stored facts of blobs still reachable
         (``current``: ``"<sha>:<path>"`` keys of the run's tree and the mirror's
@@ -94,7 +104,9 @@ class FactStore:
 
         ``max_bytes`` bounds the file: when the full body is larger, only this
         run's facts are kept; when even those are larger, the store is written
-        empty (a cache: the next run reads every blob). Returns the bytes written.
+        empty (a cache: the next run reads every blob). ``commit``: the commit
+        this run checked, which every memo in ``checks_used`` is true of.
+        Returns the bytes written.
         """
         used = {extractor: dict(entries) for extractor, entries in self._used.items()}
         facts = {extractor: dict(entries) for extractor, entries in used.items()}
@@ -104,13 +116,14 @@ class FactStore:
                 for key, value in known.items():
                     if key in current:
                         kept.setdefault(key, value)
+        memos = {"checks": self.checks_used, "commit": commit}
         candidates = (
-            {"format": STORE_FORMAT, "facts": facts, "checks": self.checks_used},
-            {"format": STORE_FORMAT, "facts": used, "checks": self.checks_used},
+            {"format": STORE_FORMAT, "facts": facts, **memos},
+            {"format": STORE_FORMAT, "facts": used, **memos},
             {"format": STORE_FORMAT, "facts": {}, "checks": {}},
         )
         for body in candidates:
-            data = json.dumps(body).encode("utf-8")
+            data = json.dumps(body, separators=(",", ":")).encode("utf-8")
             if max_bytes is None or len(data) <= max_bytes:
                 break
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")

@@ -104,7 +104,8 @@ def no_oversized_files(ctx: CheckContext) -> CheckOutput:
     """No file is too large for the repository (data and weights belong elsewhere)."""
     limit = ctx.config.threshold("max_file_bytes")
     cap = _fetch_cap(ctx)
-    large = [(p, e.size) for p, e in ctx.files().items() if e.size is None or e.size > limit]
+    sizes = ((p, e.size) for p, e in ctx.files().items())
+    large = [(p, size) for p, size in sizes if size is None or size > limit]
     evidence = {"max_file_bytes": limit, "fetch_cap_bytes": cap}
     if not large:
         return passed(f"No file is larger than {limit:,} bytes.", **evidence)

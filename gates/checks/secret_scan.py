@@ -102,12 +102,13 @@ def no_secrets(ctx: CheckContext) -> CheckOutput:
             continue
         if suffix(name) in BINARY_EXTENSIONS:
             continue
-        if entry.size is None:
+        size = entry.size  # once: each read notes the blob (gates.observed)
+        if size is None:
             not_scanned.append({"path": path, "reason": "over the fetch cap, never downloaded"})
-        elif entry.size > SCAN_CAP_BYTES:
+        elif size > SCAN_CAP_BYTES:
             reason = f"over the scan cap of {SCAN_CAP_BYTES:,} bytes"
             not_scanned.append({"path": path, "reason": reason})
-        elif entry.size > 0:
+        elif size > 0:
             to_scan.append(path)
     scannable = set(to_scan)
 

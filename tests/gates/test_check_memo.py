@@ -2,7 +2,9 @@
 
 Each scenario runs the whole catalog on a base commit (keeping facts and memos),
 applies one kind of change, and compares the memoized run with a run from
-scratch on the same commit.
+scratch on the same commit: once deciding reuse by the changed paths git
+reports between the two commits (what the engine does), once by digests over
+the blobs each check touched (when the previous commit is unknown).
 """
 
 from __future__ import annotations
@@ -42,24 +44,32 @@ CHANGES = {
 }
 
 
-def _run(snapshot, store: FactStore) -> tuple[dict, CheckMemo]:
+def _run(snapshot, store: FactStore, *, by_changes: bool = True) -> tuple[dict, CheckMemo]:
     text = snapshot.read_text(CONFIG_PATH)
     context = CheckContext(snapshot, config_parse(text), store)
-    memo = CheckMemo(store, snapshot.entries(), text)
+    changed = None
+    if by_changes and store.commit:
+        changed = snapshot.mirror.changed_paths(store.commit, snapshot.sha)
+        assert changed is not None
+    memo = CheckMemo(store, snapshot.entries(), text, changed)
     outputs = dict(outputs_memoized(repository_checks(), memo, lambda c: c.run(context)))
     return {check.key: output for check, output in outputs.items()}, memo
 
 
+@pytest.mark.parametrize("by_changes", [True, False], ids=["changed-paths", "digests"])
 @pytest.mark.parametrize("change", sorted(CHANGES))
-def test_memoized_outputs_equal_fresh_ones(repo_factory, tmp_path, change):
+def test_memoized_outputs_equal_fresh_ones(repo_factory, tmp_path, change, by_changes):
     repo = repo_factory.repo(BASE)
     store = FactStore()
-    first, memo = _run(repo_factory.snapshot(repo), store)
-    store.save(tmp_path / "facts.json", current=memo.current_blob_keys())
+    base = repo_factory.snapshot(repo)
+    first, memo = _run(base, store)
+    store.save(tmp_path / "facts.json", current=memo.current_blob_keys(), commit=base.sha)
 
     repo_factory.commit(repo, CHANGES[change])
     snapshot = repo_factory.snapshot(repo)
-    warm, warm_memo = _run(snapshot, FactStore.load(tmp_path / "facts.json"))
+    warm_store = FactStore.load(tmp_path / "facts.json")
+    assert warm_store.commit == base.sha
+    warm, warm_memo = _run(snapshot, warm_store, by_changes=by_changes)
     fresh, _ = _run(snapshot, FactStore())
     assert warm == fresh
     if change == "unrelated edit":

@@ -5,7 +5,9 @@
 - the soft time limit (an exception while waiting) and worker shutdown
   (``kill_live_groups``) kill the git process group;
 - git lock files left in a mirror by a dead git are removed before a fetch;
-  a fetch that finds the mirror's lock held waits instead of failing.
+  a fetch that finds the mirror's lock held waits instead of failing;
+- started through ``setpriv``, a network git whose parent is already gone
+  (the worker died before the signal was armed) exits before git runs.
 
 The stalled server accepts connections and never answers, so git waits on it
 for as long as the test needs.
@@ -23,6 +25,7 @@ from pathlib import Path
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
+from gates import gitcli
 from gates.git import Mirror
 from gates.gitcli import GitError, git_popen, kill_live_groups, run_git
 from gates.mirror_lock import mirror_locked
@@ -204,3 +207,17 @@ def test_a_fetch_waits_for_the_mirror_lock_instead_of_failing(mirrors, tmp_path)
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_parent_guard_ends_a_network_git_whose_parent_is_already_gone():
+    setpriv = gitcli._setpriv()
+    if setpriv is None:
+        pytest.skip("no setpriv here: git starts with the preexec_fn hook instead")
+    shape = [setpriv, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", gitcli._PARENT_GUARD]
+    ours = subprocess.run([*shape, str(os.getpid()), "git", "--version"], capture_output=True)
+    assert ours.returncode == 0 and ours.stdout.startswith(b"git version")
+    # Started for a parent that is not ours (as if the worker died before the signal
+    # was armed): the guard exits before git runs.
+    orphan = subprocess.run([*shape, "1", "git", "--version"], capture_output=True)
+    assert orphan.returncode == 125 and orphan.stdout == b""
