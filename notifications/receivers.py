@@ -19,6 +19,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
+from gates.models import PASSING_OUTCOMES, CheckResult
 from projects.models import AuditEvent, Membership, Project, RoleGrant
 from reviews.models import ACTIVE_STATES, LevelChangeRequest, SignOff
 from reviews.selectors import request_requirements
@@ -72,6 +73,27 @@ def _on_decision(event: AuditEvent, request: LevelChangeRequest) -> None:
     )
 
 
+def _checks_body(event: AuditEvent, commit: str) -> str:
+    """One sentence: how many checks ran and how many did not pass.
+
+    ``checks.recorded`` (results posted through the service) carries the count;
+    ``checks.finished`` (a run the worker ended) names the run, whose results are
+    counted here, or its error when it ended without results.
+    """
+    if event.kind == "checks.recorded":
+        return f"{event.payload.get('checks', 0)} checks ran on commit {commit}."
+    outcomes = list(
+        CheckResult.objects.filter(run_id=event.payload.get("run")).values_list(
+            "outcome", flat=True
+        )
+    )
+    if not outcomes:
+        status = event.payload.get("status")
+        return f"The check run on commit {commit} ended without results ({status})."
+    failing = sum(outcome not in PASSING_OUTCOMES for outcome in outcomes)
+    return f"{len(outcomes)} checks ran on commit {commit}; {failing} did not pass."
+
+
 def _on_checks(event: AuditEvent) -> None:
     request = (
         LevelChangeRequest.objects.filter(project_id=event.project_id, state__in=ACTIVE_STATES)
@@ -84,7 +106,7 @@ def _on_checks(event: AuditEvent) -> None:
         [request.requester],
         kind=NotificationKind.CHECKS_FINISHED,
         title=f"Checks finished for request #{request.pk} ({request.project.name})",
-        body=f"{event.payload.get('checks', 0)} checks ran on commit {request.commit_sha[:10]}.",
+        body=_checks_body(event, request.commit_sha[:10]),
         url=_request_url(request.pk),
         event_id=event.pk,
     )
@@ -119,7 +141,7 @@ def on_audit_event(sender, instance: AuditEvent, created: bool, **kwargs: Any) -
     if not created or instance.project_id is None:
         return
     kind = instance.kind
-    if kind == "checks.recorded":
+    if kind in ("checks.recorded", "checks.finished"):
         _on_checks(instance)
     elif kind == "level.changed":
         _on_level(instance)

@@ -142,3 +142,38 @@ def test_list_shows_only_my_notices_with_unread_count_and_settings_page(org, cli
     assert client.get(reverse("notifications:list")).status_code == 200
     client.logout()
     assert client.get(reverse("notifications:list")).status_code == 302
+
+
+def test_a_run_the_worker_ends_tells_the_requester_what_failed(
+    org, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from gates.models import CheckResult, CheckRun, CheckRunStatus
+    from gates.run_lifecycle import run_finished_record
+
+    enter_at(org, 4)
+    request = open_advance(org)
+    Notification.objects.all().delete()
+    run = CheckRun.objects.create(
+        project=request.project,
+        request_id=request.pk,
+        commit_sha=request.commit_sha,
+        status=CheckRunStatus.SUCCEEDED,
+    )
+    for key, outcome in (("readme", "pass"), ("license", "fail"), ("tests", "error")):
+        CheckResult.objects.create(run=run, check_key=key, outcome=outcome, message="-")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        run_finished_record(run.pk)
+    notice = Notification.objects.get(kind=NotificationKind.CHECKS_FINISHED)
+    assert notice.user == org.researcher
+    assert notice.body == f"3 checks ran on commit {request.commit_sha[:10]}; 2 did not pass."
+    assert f"/reviews/{request.pk}/" in notice.url
+
+    # A run on another commit than the request's says nothing to anyone.
+    other = CheckRun.objects.create(
+        project=request.project, commit_sha="f" * 40, status=CheckRunStatus.FAILED
+    )
+    with transaction.atomic():
+        run_finished_record(other.pk)
+    assert Notification.objects.filter(kind=NotificationKind.CHECKS_FINISHED).count() == 1
