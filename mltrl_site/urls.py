@@ -41,3 +41,7 @@ urlpatterns = [
     path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("mltrl_site.urls_api")),
 ]
+
+# Unrouted URLs and crashes under /api/ answer in the API's error format.
+handler404 = "projects.api.errors.not_found"
+handler500 = "projects.api.errors.server_error"

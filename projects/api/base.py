@@ -17,7 +17,14 @@ from rest_framework.views import APIView
 from .access import TokenScopePermission, api_projects, request_token
 from .errors import ERROR_STATUSES
 
-__all__ = ["ApiGenericView", "ApiView", "api_projects", "error_responses", "request_token"]
+__all__ = [
+    "PAGINATED",
+    "ApiGenericView",
+    "ApiView",
+    "api_projects",
+    "error_responses",
+    "request_token",
+]
 
 
 class ApiMixin:
@@ -46,7 +53,12 @@ ErrorOut = inline_serializer(
 )
 
 
+EVERY_VIEW = (401, 403, 429)  # authentication, scopes and throttling apply to every view
+PAGINATED = (400, 404)  # a bad ``page_size``; a ``page`` past the last one
+
+
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Schema entries for the error bodies an endpoint may answer."""
-    chosen = statuses or (401, 403, 404, 429)
+    """Schema entries for the error bodies an endpoint may answer: those named and
+    the ones every view may answer (401, 403, 429)."""
+    chosen = sorted({*statuses, *EVERY_VIEW})
     return {s: OpenApiResponse(ErrorOut, description=ERROR_STATUSES[s]) for s in chosen}

@@ -163,9 +163,9 @@ def test_table_covers_every_api_url():
     # Policies are organisation-wide (not per project): tests/api/test_policies_api.py.
     policies = {
         "policies/",
-        "policies/<str:key>/export/",
-        "policies/<str:key>/import/",
-        "policies/<str:key>/diff/",
+        "policies/<slug:key>/export/",
+        "policies/<slug:key>/import/",
+        "policies/<slug:key>/diff/",
     }
     # The portfolio is scoped per viewer, numbers included: tests/portfolio/test_pages.py.
     portfolio = {"portfolio/", "portfolio/<slug:key>/"}
