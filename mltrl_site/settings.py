@@ -446,5 +446,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RequestKindEnum": "reviews.models.RequestKind",
     "OpenKindEnum": ["advance", "switchback"],
     "GateItemStateEnum": ["pass", "waived", "failing", "missing"],
+    "CheckRunStatusEnum": "gates.models.CheckRunStatus",
+    "CheckOutcomeEnum": "gates.models.CheckOutcome",
+    "ProjectStatusEnum": "projects.models.ProjectStatus",
 }
 # --- end of the API block -----------------------------------------------------------

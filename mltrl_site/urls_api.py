@@ -8,6 +8,7 @@ from django.urls import path
 
 from gates.api.evidence import EvidenceView
 from gates.api.policies import PolicyDiffView, PolicyExportView, PolicyImportView, PolicyListView
+from gates.api.runs import RunDetailView, RunListView
 from portfolio.api import PortfolioTableView, PortfolioView
 from projects.api.cards import (
     AuditHistoryView,
@@ -30,6 +31,7 @@ from reviews.api.requests import (
     RequestWithdrawView,
     SignOffCreateView,
 )
+from reviews.api.waivers import WaiverListView
 
 urlpatterns = [
     path("levels/", LevelListView.as_view(), name="api-levels"),
@@ -63,4 +65,7 @@ urlpatterns = [
     path("requests/<int:pk>/signoffs/", SignOffCreateView.as_view(), name="api-request-signoffs"),
     path("requests/<int:pk>/rerun/", RequestRerunView.as_view(), name="api-request-rerun"),
     path("requests/<int:pk>/checks/", RequestChecksView.as_view(), name="api-request-checks"),
+    path("runs/", RunListView.as_view(), name="api-runs"),
+    path("runs/<int:pk>/", RunDetailView.as_view(), name="api-run"),
+    path("waivers/", WaiverListView.as_view(), name="api-waivers"),
 ]

@@ -10,6 +10,8 @@ pagination, throttling and the error format (``projects.api.errors``).
 
 from __future__ import annotations
 
+import django_filters
+from django import forms
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.views import APIView
@@ -21,6 +23,7 @@ __all__ = [
     "PAGINATED",
     "ApiGenericView",
     "ApiView",
+    "IntegerFilter",
     "api_projects",
     "error_responses",
     "request_token",
@@ -39,6 +42,12 @@ class ApiView(ApiMixin, APIView):
 
 class ApiGenericView(ApiMixin, generics.GenericAPIView):
     """Base of the API's list and detail views (filtering, ordering, pagination)."""
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole-number filter (``NumberFilter`` alone takes ``0.5``); documented as integer."""
+
+    field_class = forms.IntegerField
 
 
 ErrorOut = inline_serializer(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -13,7 +12,14 @@ from rest_framework.response import Response
 from projects.levels import LEVELS
 from projects.models import Project, ProjectStatus
 
-from .base import PAGINATED, ApiGenericView, ApiView, api_projects, error_responses
+from .base import (
+    PAGINATED,
+    ApiGenericView,
+    ApiView,
+    IntegerFilter,
+    api_projects,
+    error_responses,
+)
 
 
 class LevelOut(serializers.Serializer):
@@ -85,17 +91,11 @@ class ProjectOut(serializers.ModelSerializer):
         return min([project.level, *(c.level for c in project.components.all())])
 
 
-class LevelFilter(django_filters.NumberFilter):
-    """A level: a whole number (``NumberFilter`` alone would take ``0.5``)."""
-
-    field_class = forms.IntegerField
-
-
 class ProjectFilter(django_filters.FilterSet):
     team = django_filters.CharFilter(field_name="team__slug")
-    level = LevelFilter()
-    level_min = LevelFilter(field_name="level", lookup_expr="gte")
-    level_max = LevelFilter(field_name="level", lookup_expr="lte")
+    level = IntegerFilter()
+    level_min = IntegerFilter(field_name="level", lookup_expr="gte")
+    level_max = IntegerFilter(field_name="level", lookup_expr="lte")
     status = django_filters.ChoiceFilter(choices=ProjectStatus.choices)
 
     class Meta:

@@ -6,9 +6,14 @@ token scope it lacks), 401 without valid credentials.
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from gates.models import CheckRun
 from reviews import services
+from reviews.waivers import waiver_grant
 from tests.org import SHA_A
 
 EVIDENCE = {"commit": SHA_A, "check": "unit_tests", "status": "pass", "summary": "412 passed"}
@@ -38,6 +43,11 @@ ENDPOINTS = {
     "teams": ("get", "/api/v1/teams/", None),
     "project_new": ("post", "/api/v1/projects/", {"slug": "n1", "name": "N", "team": "research"}),
     "project_patch": ("patch", "/api/v1/projects/vision/", {"description": "Photos."}),
+    "runs": ("get", "/api/v1/runs/", None),
+    "run": ("get", "/api/v1/runs/{run}/", None),
+    "waivers": ("get", "/api/v1/waivers/", None),
+    "portfolio": ("get", "/api/v1/portfolio/", None),
+    "portfolio_table": ("get", "/api/v1/portfolio/levels/", None),
 }
 
 COLUMNS = ("levels", "projects", "project", "gate", "evidence", "checks")
@@ -102,14 +112,49 @@ for caller, row in PROJECT_TABLE.items():
     TABLE[caller] = (*TABLE[caller], *row)
 COLUMNS = (*COLUMNS, *PROJECT_COLUMNS)
 
+RECORD_COLUMNS = ("runs", "run", "waivers", "portfolio", "portfolio_table")
+# Runs and waivers follow project visibility; the portfolio answers every reader,
+# with the numbers of the projects it may see (tests/api/test_runs_waivers.py).
+SEEN, UNSEEN = ("listed", 200, "listed", 200, 200), ("hidden", 404, "hidden", 200, 200)
+RECORD_TABLE = {
+    "owner": SEEN,
+    "reviewer": SEEN,
+    "other_team": UNSEEN,
+    "anonymous": (401,) * 5,
+    "token_all": SEEN,
+    "token_read": SEEN,
+    "token_evidence": (403,) * 5,
+    "token_reviewer": SEEN,
+    "token_restricted": UNSEEN,
+    "token_owner_restricted": SEEN,
+    "token_expired": (401,) * 5,
+    "token_revoked": (401,) * 5,
+}
+for caller, row in RECORD_TABLE.items():
+    TABLE[caller] = (*TABLE[caller], *row)
+COLUMNS = (*COLUMNS, *RECORD_COLUMNS)
+LISTS = {"projects", "requests", "runs", "waivers"}
+
 CASES = [(caller, col) for caller in TABLE for col in COLUMNS]
 
 
 @pytest.fixture
 def level_request(org):
-    return services.request_open(
+    """The open request on vision, a check run of it, and a waiver on vision."""
+    opened = services.request_open(
         project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
     )
+    opened.run = CheckRun.objects.create(
+        project=org.project, commit_sha=SHA_A, request_id=opened.pk, status="succeeded"
+    )
+    waiver_grant(
+        project=org.project,
+        check_key="readme_purpose",
+        actor=org.lead,
+        reason="README is in the wiki for now.",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    return opened
 
 
 @pytest.mark.parametrize(("caller", "endpoint"), CASES, ids=[f"{c}-{e}" for c, e in CASES])
@@ -117,8 +162,10 @@ def test_endpoint_answers_caller_as_the_table_says(caller, endpoint, callers, le
     method, path, body = ENDPOINTS[endpoint]
     expected = TABLE[caller][COLUMNS.index(endpoint)]
     client = callers[caller]()
-    response = getattr(client, method)(path.format(request=level_request.pk), body, format="json")
+    url = path.format(request=level_request.pk, run=level_request.run.pk)
+    response = getattr(client, method)(url, body, format="json")
     if expected in ("listed", "hidden"):
+        assert endpoint in LISTS
         assert response.status_code == 200, response.content
         key = "slug" if endpoint == "projects" else "project"
         slugs = [p[key] for p in response.json()["results"]]
@@ -157,6 +204,11 @@ def test_table_covers_every_api_url():
         "projects/<slug:slug>/audit/",
         "projects/<slug:slug>/level-at/",
         "teams/",
+        "runs/",
+        "runs/<int:pk>/",
+        "waivers/",
+        "portfolio/",
+        "portfolio/<slug:key>/",
     }
     # Push hooks take no caller credentials; tests/api/test_push_hooks.py covers them.
     hooks = {"hooks/github/", "hooks/gitlab/"}
@@ -167,6 +219,4 @@ def test_table_covers_every_api_url():
         "policies/<slug:key>/import/",
         "policies/<slug:key>/diff/",
     }
-    # The portfolio is scoped per viewer, numbers included: tests/portfolio/test_pages.py.
-    portfolio = {"portfolio/", "portfolio/<slug:key>/"}
-    assert routes == covered | hooks | policies | portfolio
+    assert routes == covered | hooks | policies

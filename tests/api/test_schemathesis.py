@@ -8,13 +8,16 @@ skipped level, a second active request) are 400s by design, so the
 "valid input accepted" check is not run.
 
 Path parameters of valid cases point at objects that exist (the project, its
-request, a policy, a portfolio table) so the views' own code runs, not only the
-router's 404. The session-only writes are driven a second time signed in (cookie
-and CSRF header), so their validation runs too. Bounded: a few examples per
-operation, no deadline (the suite shares two cores).
+request and check run, a policy, a portfolio table; a waiver is on record) so
+the views' own code runs, not only the router's 404. The session-only writes
+are driven a second time signed in (cookie and CSRF header), so their
+validation runs too. Bounded: a few examples per operation, no deadline (the
+suite shares two cores).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -22,6 +25,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -34,8 +38,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from gates.models import GatePolicyVersion
+from gates.models import CheckResult, CheckRun, GatePolicyVersion
 from reviews import services
+from reviews.waivers import waiver_grant
 from tests.api.conftest import token_client
 from tests.org import SHA_A
 
@@ -87,6 +92,17 @@ def known(org, settings, _keep_the_test_connection):
     level_request = services.request_open(
         project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
     )
+    run = CheckRun.objects.create(
+        project=org.project, commit_sha=SHA_A, request_id=level_request.pk, status="succeeded"
+    )
+    CheckResult.objects.create(run=run, check_key="readme_purpose", outcome="fail", message="No.")
+    waiver_grant(
+        project=org.project,
+        check_key="readme_purpose",
+        actor=org.lead,
+        reason="In the wiki.",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
     browser = Client()
     browser.force_login(org.researcher)
     return {
@@ -94,6 +110,7 @@ def known(org, settings, _keep_the_test_connection):
         "session": browser.cookies["sessionid"].value,
         "slug": org.project.slug,
         "id": level_request.pk,
+        "run": run.pk,
         "key": GatePolicyVersion.objects.values_list("policy__key", flat=True).first(),
     }
 
@@ -107,7 +124,9 @@ def _point_at_known(case, known: dict) -> None:
     for name in case.path_parameters:
         if name == "key" and case.path.startswith("/api/v1/portfolio/"):
             continue  # an enum of the table names: every generated value exists
-        if name in known:
+        if name == "id" and case.path.startswith("/api/v1/runs/"):
+            case.path_parameters[name] = known["run"]
+        elif name in known:
             case.path_parameters[name] = known[name]
 
 
