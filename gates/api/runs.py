@@ -36,6 +36,9 @@ class RunOut(serializers.ModelSerializer):
     request = serializers.IntegerField(
         source="request_id", allow_null=True, help_text="The level-change request that asked."
     )
+    # Declared, not derived: the model's integer range differs between databases.
+    progress_done = serializers.IntegerField(min_value=0)
+    progress_total = serializers.IntegerField(min_value=0)
     duplicate_of = serializers.IntegerField(
         source="duplicate_of_id",
         allow_null=True,
