@@ -29,6 +29,7 @@ account_urls = [
 urlpatterns = [
     path("", root, name="root"),
     path("accounts/", include(account_urls)),
+    path("accounts/tokens/", include("projects.urls_tokens")),
     path("", include("reviews.urls")),
     path("", include("gates.urls")),
     path("projects/", include("projects.urls")),
