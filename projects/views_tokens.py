@@ -32,8 +32,7 @@ class TokenForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         choices=TokenScope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="read: every GET; evidence:write: CI results; requests:write: open, "
-        "withdraw, resubmit, re-run. No scope can sign off or waive.",
+        help_text="What the token may do; no scope can sign off or waive.",
     )
     projects = forms.CharField(
         required=False,
