@@ -63,11 +63,11 @@ ErrorOut = inline_serializer(
 
 
 EVERY_VIEW = (401, 403, 429)  # authentication, scopes and throttling apply to every view
-PAGINATED = (400, 404)  # a bad ``page_size``; a ``page`` past the last one
+PAGINATED = (400, 404)  # a bad ``page`` or ``page_size``; a ``page`` past the last one
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Schema entries for the error bodies an endpoint may answer: those named and
-    the ones every view may answer (401, 403, 429)."""
-    chosen = sorted({*statuses, *EVERY_VIEW})
+    """Schema entries for the error bodies an endpoint may answer: those named (none
+    named: 404) and the ones every view may answer (401, 403, 429)."""
+    chosen = sorted({*(statuses or (404,)), *EVERY_VIEW})
     return {s: OpenApiResponse(ErrorOut, description=ERROR_STATUSES[s]) for s in chosen}
