@@ -65,17 +65,52 @@ def policy_document_parse(text: str, fmt: str) -> dict[str, Any]:
     return data
 
 
-def _clean(document: dict[str, Any], policy: GatePolicy) -> dict[str, Any]:
+MAX_SLOT_COUNT = 20  # far above any real gate; a PositiveSmallIntegerField underneath
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _shape_errors(document: dict[str, Any]) -> dict[str, str]:
+    """Type errors that would otherwise crash the checks below (or the database)."""
     errors: dict[str, str] = {}
+    if _has_nul(document):
+        errors["document"] = "The document must not contain NUL characters."
+    slots = document.get("slots", [])
+    if not isinstance(slots, list) or not all(isinstance(s, dict) for s in slots):
+        errors["slots"] = "Slots are a list of tables with roles, count and scope."
+    elif not all(_strings(s.get("roles", [])) for s in slots):
+        errors["slots"] = "A slot's roles are a list of role keys."
+    if not _strings(document.get("waiver_roles", [])):
+        errors["waiver_roles"] = "Waiver roles are a list of role keys."
+    if not _strings(document.get("required_card_sections", [])):
+        errors["required_card_sections"] = "Sections are a list of section names."
+    if not isinstance(document.get("title", ""), str):
+        errors["title"] = "The title is text."
+    return errors
+
+
+def _clean(document: dict[str, Any], policy: GatePolicy) -> dict[str, Any]:
+    errors = _shape_errors(document)
+    if errors:
+        raise ValidationError(errors)
     unknown = set(document) - set(FIELDS)
     if unknown:
         errors["document"] = f"Unknown fields: {', '.join(sorted(unknown))}."
     if document.get("kind", policy.kind) != policy.kind:
         errors["kind"] = f"{policy.key} is a {policy.kind} gate; the kind cannot change."
     slots = document.get("slots", [])
-    if not isinstance(slots, list) or not all(isinstance(s, dict) for s in slots):
-        errors["slots"] = "Slots are a list of tables with roles, count and scope."
-        slots = []
     roles = {r.key: r for r in ReviewRole.objects.all()}
     named = {r for s in slots for r in s.get("roles", [])} | set(document.get("waiver_roles", []))
     if named - set(roles):
@@ -83,8 +118,9 @@ def _clean(document: dict[str, Any], policy: GatePolicy) -> dict[str, Any]:
     for slot in slots:
         if slot.get("scope", SlotScope.ANY) not in SlotScope.values:
             errors["slots"] = f"A slot's scope is one of {', '.join(SlotScope.values)}."
-        if not isinstance(slot.get("count", 1), int) or isinstance(slot.get("count"), bool):
-            errors["slots"] = "A slot's count is a whole number."
+        count = slot.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count > MAX_SLOT_COUNT:
+            errors["slots"] = f"A slot's count is a whole number up to {MAX_SLOT_COUNT}."
     problem = (
         None
         if "slots" in errors
@@ -95,7 +131,7 @@ def _clean(document: dict[str, Any], policy: GatePolicy) -> dict[str, Any]:
     if problem:
         errors["slots"] = problem
     sections = document.get("required_card_sections", [])
-    if not isinstance(sections, list) or set(sections) - set(CardSection.values):
+    if set(sections) - set(CardSection.values):
         errors["required_card_sections"] = f"Sections are among {', '.join(CardSection.values)}."
     checks = document.get("required_checks", [])
     if not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks):

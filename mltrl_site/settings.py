@@ -437,6 +437,23 @@ REST_FRAMEWORK.update(
         "PAGE_SIZE": 50,
     }
 )
+# Django's cache holds the API throttle's budgets. Unset: local memory, one cache per
+# process, so with several gunicorn workers each has its own budget. Production sets
+# a shared Redis (docs/deployment.md "API throttle").
+MLTRL_CACHE_URL = env_str("MLTRL_CACHE_URL")
+if MLTRL_CACHE_URL and not MLTRL_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"MLTRL_CACHE_URL={MLTRL_CACHE_URL!r} is not a Redis URL; use redis://host:6379/1."
+    )
+if MLTRL_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": MLTRL_CACHE_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Swagger UI and Redoc from the sidecar package's static files (no CDN).
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
 SPECTACULAR_SETTINGS.update(
@@ -451,6 +468,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RequestKindEnum": "reviews.models.RequestKind",
     "OpenKindEnum": ["advance", "switchback"],
     "GateItemStateEnum": ["pass", "waived", "failing", "missing"],
+    "CheckRunStatusEnum": "gates.models.CheckRunStatus",
+    "CheckOutcomeEnum": "gates.models.CheckOutcome",
+    "ProjectStatusEnum": "projects.models.ProjectStatus",
 }
 # --- end of the API block -----------------------------------------------------------
 

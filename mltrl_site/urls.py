@@ -29,6 +29,7 @@ account_urls = [
 urlpatterns = [
     path("", root, name="root"),
     path("accounts/", include(account_urls)),
+    path("accounts/tokens/", include("projects.urls_tokens")),
     path("", include("reviews.urls")),
     path("", include("gates.urls")),
     path("projects/", include("projects.urls")),
@@ -42,3 +43,7 @@ urlpatterns = [
     path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("mltrl_site.urls_api")),
 ]
+
+# Unrouted URLs and crashes under /api/ answer in the API's error format.
+handler404 = "projects.api.errors.not_found"
+handler500 = "projects.api.errors.server_error"

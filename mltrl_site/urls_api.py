@@ -8,6 +8,7 @@ from django.urls import path
 
 from gates.api.evidence import EvidenceView
 from gates.api.policies import PolicyDiffView, PolicyExportView, PolicyImportView, PolicyListView
+from gates.api.runs import RunDetailView, RunListView
 from portfolio.api import PortfolioTableView, PortfolioView
 from projects.api.cards import (
     AuditHistoryView,
@@ -30,6 +31,7 @@ from reviews.api.requests import (
     RequestWithdrawView,
     SignOffCreateView,
 )
+from reviews.api.waivers import WaiverListView
 from webhooks.api import (
     DeliveryListView,
     RedeliverView,
@@ -52,9 +54,9 @@ urlpatterns = [
     path("projects/<slug:slug>/audit/", AuditHistoryView.as_view(), name="api-audit"),
     path("projects/<slug:slug>/level-at/", LevelAtView.as_view(), name="api-level-at"),
     path("policies/", PolicyListView.as_view(), name="api-policies"),
-    path("policies/<str:key>/export/", PolicyExportView.as_view(), name="api-policy-export"),
-    path("policies/<str:key>/import/", PolicyImportView.as_view(), name="api-policy-import"),
-    path("policies/<str:key>/diff/", PolicyDiffView.as_view(), name="api-policy-diff"),
+    path("policies/<slug:key>/export/", PolicyExportView.as_view(), name="api-policy-export"),
+    path("policies/<slug:key>/import/", PolicyImportView.as_view(), name="api-policy-import"),
+    path("policies/<slug:key>/diff/", PolicyDiffView.as_view(), name="api-policy-diff"),
     path("teams/", TeamListView.as_view(), name="api-teams"),
     path("portfolio/", PortfolioView.as_view(), name="api-portfolio"),
     path("portfolio/<slug:key>/", PortfolioTableView.as_view(), name="api-portfolio-table"),
@@ -79,4 +81,7 @@ urlpatterns = [
         RedeliverView.as_view(),
         name="api-webhook-redeliver",
     ),
+    path("runs/", RunListView.as_view(), name="api-runs"),
+    path("runs/<int:pk>/", RunDetailView.as_view(), name="api-run"),
+    path("waivers/", WaiverListView.as_view(), name="api-waivers"),
 ]

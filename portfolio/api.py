@@ -1,8 +1,10 @@
 """The portfolio as JSON: ``/api/v1/portfolio/`` (every table) and ``.../<key>/`` (one).
 
-DRF defaults (session authentication, authenticated users); the same filters as
-the page, scoped by ``projects/permissions.py``. A bad filter answers 400 with
-``{"detail": "..."}``.
+On the API's base classes (``projects.api.base``): session or token (scope
+``read``), throttling, the error format; the same filters as the page, over the
+projects ``api_projects`` gives the caller (a project-restricted token sees the
+numbers of its projects only). A bad filter answers 400 with the parameter in
+``fields``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from projects.api.base import ApiView, api_projects, error_responses
+from projects.api.errors import django_validation_to_drf
 
 from .dashboard import BUILDERS, dashboard_tables
 from .filters import Filters, filters_parse
@@ -42,17 +46,28 @@ FILTERS = inline_serializer(
         "days": serializers.IntegerField(),
     },
 )
+LEVEL = {"type": "integer", "minimum": 0, "maximum": 9}
 PARAMETERS = [
     OpenApiParameter("team", str, many=True, description="Team slug (repeatable)."),
     OpenApiParameter(
         "phase", str, enum=["research", "prototyping", "productization", "deployment"]
     ),
-    OpenApiParameter("level_min", int, description="Lowest level, 0-9."),
-    OpenApiParameter("level_max", int, description="Highest level, 0-9."),
+    OpenApiParameter("level_min", LEVEL, description="Lowest level, 0-9."),
+    OpenApiParameter("level_max", LEVEL, description="Highest level, 0-9 (not below level_min)."),
     OpenApiParameter("status", str, enum=["active", "paused", "retired"]),
-    OpenApiParameter("days", int, description="Time window for events in days (default 90)."),
+    OpenApiParameter(
+        "days",
+        {"type": "integer", "minimum": 1, "maximum": 3650},
+        description="Time window for events in days (default 90).",
+    ),
 ]
-ERROR = inline_serializer("PortfolioError", {"detail": serializers.CharField()})
+
+
+def _filters(request: Request) -> Filters:
+    try:
+        return filters_parse(request.query_params)
+    except ValidationError as error:
+        raise django_validation_to_drf(error, frozenset(request.query_params)) from None
 
 
 def _filters_json(f: Filters) -> dict:
@@ -66,7 +81,9 @@ def _filters_json(f: Filters) -> dict:
     }
 
 
-class PortfolioView(APIView):
+class PortfolioView(ApiView):
+    """Every portfolio table over the projects the caller may see."""
+
     @extend_schema(
         operation_id="portfolio",
         summary="Every portfolio table over the projects you may see.",
@@ -75,19 +92,18 @@ class PortfolioView(APIView):
             200: inline_serializer(
                 "Portfolio", {"filters": FILTERS, "tables": serializers.ListField(child=TABLE)}
             ),
-            400: ERROR,
+            **error_responses(400),
         },
     )
     def get(self, request: Request) -> Response:
-        try:
-            f = filters_parse(request.query_params)
-        except ValidationError as error:
-            return Response({"detail": " ".join(error.messages)}, status=400)
-        tables = dashboard_tables(request.user, f)
+        f = _filters(request)
+        tables = dashboard_tables(request.user, f, visible=api_projects(request))
         return Response({"filters": _filters_json(f), "tables": [t.as_json() for t in tables]})
 
 
-class PortfolioTableView(APIView):
+class PortfolioTableView(ApiView):
+    """One portfolio table."""
+
     @extend_schema(
         operation_id="portfolio_table",
         summary="One portfolio table.",
@@ -95,14 +111,11 @@ class PortfolioTableView(APIView):
             OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(BUILDERS)),
             *PARAMETERS,
         ],
-        responses={200: TABLE, 400: ERROR},
+        responses={200: TABLE, **error_responses(400, 404)},
     )
     def get(self, request: Request, key: str) -> Response:
         if key not in BUILDERS:
             raise Http404("No such portfolio table.")
-        try:
-            f = filters_parse(request.query_params)
-        except ValidationError as error:
-            return Response({"detail": " ".join(error.messages)}, status=400)
-        (table,) = dashboard_tables(request.user, f, only=key)
+        f = _filters(request)
+        (table,) = dashboard_tables(request.user, f, only=key, visible=api_projects(request))
         return Response(table.as_json())

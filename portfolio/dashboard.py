@@ -29,14 +29,18 @@ BUILDERS = {
 }
 
 
-def portfolio_scope(user: Any, f: Filters) -> QuerySet:
-    """The projects ``user`` may see (``projects/permissions.py``), narrowed by ``f``."""
-    return f.projects(projects_for(user))
+def portfolio_scope(user: Any, f: Filters, visible: QuerySet | None = None) -> QuerySet:
+    """The projects ``user`` may see (``projects/permissions.py``), narrowed by ``f``.
+    ``visible`` replaces the user's projects when the caller is narrower than its
+    user (the API's project-restricted tokens: ``projects.api.base.api_projects``)."""
+    return f.projects(projects_for(user) if visible is None else visible)
 
 
-def dashboard_tables(user: Any, f: Filters, only: str | None = None) -> list[Table]:
+def dashboard_tables(
+    user: Any, f: Filters, only: str | None = None, visible: QuerySet | None = None
+) -> list[Table]:
     """Every table of the dashboard (or the one named ``only``)."""
-    scope = portfolio_scope(user, f)
+    scope = portfolio_scope(user, f, visible)
     keys = [only] if only else list(BUILDERS)
     return [BUILDERS[key](scope, f) for key in keys]
 

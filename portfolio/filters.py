@@ -48,17 +48,23 @@ class Filters:
             and (not self.phase or info.phase == self.phase)
         ]
 
+    def _levels_in(self) -> list[int]:
+        """``levels()`` for an ``__in`` lookup. A phase outside the level range admits
+        none; ``level__in=[]`` would make the raw-SQL tables fail to compile
+        (``EmptyResultSet``), so it becomes a level no project holds."""
+        return self.levels() or [-1]
+
     def projects(self, qs: QuerySet) -> QuerySet:
         """Narrow a queryset of projects (already scoped by permission) to the filters."""
         if self.teams:
             qs = qs.filter(team__slug__in=self.teams)
         if self.status:
             qs = qs.filter(status=self.status)
-        return qs.filter(level__in=self.levels())
+        return qs.filter(level__in=self._levels_in())
 
     def project_q(self, prefix: str) -> Q:
         """The same narrowing as a Q over a relation (``prefix`` like ``"project__"``)."""
-        q = Q(**{f"{prefix}level__in": self.levels()})
+        q = Q(**{f"{prefix}level__in": self._levels_in()})
         if self.teams:
             q &= Q(**{f"{prefix}team__slug__in": self.teams})
         if self.status:
@@ -88,26 +94,35 @@ def _int(params: QueryDict, key: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationError(f"{key} must be a whole number, not {raw!r}.") from None
+        raise ValidationError(f"{key} must be a whole number, not {raw!r}.", code=key) from None
     if not low <= value <= high:
-        raise ValidationError(f"{key} must be between {low} and {high}, not {value}.")
+        raise ValidationError(f"{key} must be between {low} and {high}, not {value}.", code=key)
     return value
 
 
 def filters_parse(params: QueryDict) -> Filters:
-    """Filters from a query string; a bad value raises ``ValidationError`` (a sentence)."""
+    """Filters from a query string; a bad value raises ``ValidationError`` (a sentence,
+    its ``code`` the parameter's name)."""
+    for key, values in params.lists():
+        if any("\x00" in value for value in values):  # PostgreSQL text cannot hold it
+            raise ValidationError(f"{key} must not contain a NUL character.", code=key)
     teams = tuple(sorted({t.strip() for t in params.getlist("team") if t.strip()}))
     phase = params.get("phase", "").strip()
     if phase and phase not in Phase.values:
-        raise ValidationError(f"phase must be one of {', '.join(Phase.values)}, not {phase!r}.")
+        raise ValidationError(
+            f"phase must be one of {', '.join(Phase.values)}, not {phase!r}.", code="phase"
+        )
     status = params.get("status", "").strip()
     if status and status not in ProjectStatus.values:
         raise ValidationError(
-            f"status must be one of {', '.join(ProjectStatus.values)}, not {status!r}."
+            f"status must be one of {', '.join(ProjectStatus.values)}, not {status!r}.",
+            code="status",
         )
     level_min = _int(params, "level_min", LOWEST_LEVEL, LOWEST_LEVEL, HIGHEST_LEVEL)
     level_max = _int(params, "level_max", HIGHEST_LEVEL, LOWEST_LEVEL, HIGHEST_LEVEL)
     if level_min > level_max:
-        raise ValidationError(f"level_min ({level_min}) is above level_max ({level_max}).")
+        raise ValidationError(
+            f"level_min ({level_min}) is above level_max ({level_max}).", code="level_min"
+        )
     days = _int(params, "days", DEFAULT_DAYS, 1, 3650)
     return Filters(teams, phase, level_min, level_max, status, days)

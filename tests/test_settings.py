@@ -107,8 +107,20 @@ def test_check_passes_with_nothing_set(tmp_path):
             "DATABASE_URL names no database: 'postgres://host/'.",
         ),
         ({"DEBUG": "0"}, "SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG=0."),
+        (
+            {"MLTRL_CACHE_URL": "memcached://cache:11211"},
+            "MLTRL_CACHE_URL='memcached://cache:11211' is not a Redis URL; use redis://host:6379/1.",
+        ),
     ],
-    ids=["debug-maybe", "port-abc", "port-0", "mysql", "no-db-name", "debug-0-no-secret"],
+    ids=[
+        "debug-maybe",
+        "port-abc",
+        "port-0",
+        "mysql",
+        "no-db-name",
+        "debug-0-no-secret",
+        "cache-not-redis",
+    ],
 )
 def test_bad_values_fail_at_start_naming_the_variable(tmp_path, variables, message):
     assert_refused(manage(tmp_path, "check", **variables), message)
@@ -201,6 +213,30 @@ def test_production_mode_reads_the_secret_key_from_a_file(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [GOOD_SECRET, "False"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "backend"),
+    [
+        ({}, "django.core.cache.backends.locmem.LocMemCache None"),
+        (
+            {"MLTRL_CACHE_URL": "redis://cache:6379/1"},
+            "django.core.cache.backends.redis.RedisCache redis://cache:6379/1",
+        ),
+    ],
+)
+def test_the_cache_is_local_memory_unless_a_redis_url_is_set(tmp_path, variables, backend):
+    result = manage(
+        tmp_path,
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; c = settings.CACHES['default'];"
+        " print(c['BACKEND'], c.get('LOCATION'))",
+        **variables,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == backend
 
 
 # --- the helpers ------------------------------------------------------------------

@@ -18,7 +18,15 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from projects.api.base import ApiGenericView, api_projects, error_responses, request_token
+from projects.api.base import (
+    PAGINATED,
+    ApiGenericView,
+    ApiView,
+    BooleanChoiceFilter,
+    api_projects,
+    error_responses,
+    request_token,
+)
 from projects.models import Team, TokenScope
 from projects.permissions import Action, webhook_teams
 
@@ -59,6 +67,7 @@ def _answer(subscription: WebhookSubscription, secret: str = "", code: int = 200
 class SubscriptionFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__slug")
     team = django_filters.CharFilter(field_name="team__slug")
+    active = BooleanChoiceFilter()
 
     class Meta:
         model = WebhookSubscription
@@ -77,7 +86,7 @@ class SubscriptionListView(ApiGenericView):
     def get_queryset(self):
         return _subscriptions(self.request).select_related("project", "team", "owner")
 
-    @extend_schema(responses={200: SubscriptionOut(many=True), **error_responses(400, 401, 403)})
+    @extend_schema(responses={200: SubscriptionOut(many=True), **error_responses(*PAGINATED)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -166,7 +175,7 @@ class DeliveryListView(ApiGenericView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-class RedeliverView(ApiGenericView):
+class RedeliverView(ApiView):
     """Send a delivery's body again as a new delivery: 202 with it (follow the log)."""
 
     write_scope = WRITE

@@ -31,8 +31,10 @@ class EvidenceIn(serializers.Serializer):
     metrics = serializers.DictField(child=serializers.FloatField(), required=False, default=dict)
 
     def validate_metrics(self, value: dict) -> dict:
-        if len(value) > 50 or any(len(k) > 64 for k in value):
-            raise serializers.ValidationError("At most 50 metrics, names up to 64 characters.")
+        if len(value) > 50 or any(len(k) > 64 or "\x00" in k for k in value):
+            raise serializers.ValidationError(
+                "At most 50 metrics, names up to 64 characters (no NUL)."
+            )
         return value
 
     def validate_commit(self, value: str) -> str:

@@ -4,6 +4,7 @@ signed in), diff. Reads are open to any signed-in caller: policies are not secre
 from __future__ import annotations
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -62,7 +63,11 @@ class PolicyExportView(ApiView):
             OpenApiParameter("as", str, enum=["toml", "json"], required=False),
             OpenApiParameter("version", int, required=False),
         ],
-        responses={(200, "application/toml"): str, **error_responses(400, 401, 403, 404)},
+        responses={
+            (200, "application/toml"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            **error_responses(400, 404),
+        },
     )
     def get(self, request: Request, key: str) -> HttpResponse:
         fmt = request.query_params.get("as", "toml")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework import permissions, throttling
+from rest_framework import exceptions, permissions, throttling
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
@@ -58,9 +58,38 @@ class TokenScopePermission(permissions.BasePermission):
 
 
 class Pagination(PageNumberPagination):
+    """``page`` (a whole number from 1; past the last page is 404) and ``page_size``
+    (1-200). Anything else is a 400 naming the parameter, never silently the default."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    last_page_strings = ()  # no ``page=last``: the schema says a page is a number
+
+    def _number(self, request: Request, name: str, high: int | None = None) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= (high or int(raw)):
+            return int(raw)
+        to = f" to {high}" if high else ""
+        raise exceptions.ValidationError({name: [f"A whole number from 1{to}."]})
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        return self._number(request, self.page_query_param) or 1
+
+    def get_page_size(self, request: Request) -> int:
+        size = self._number(request, self.page_size_query_param, self.max_page_size)
+        return size or self.page_size
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 class CallerThrottle(throttling.SimpleRateThrottle):

@@ -10,14 +10,26 @@ pagination, throttling and the error format (``projects.api.errors``).
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+import django_filters
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.views import APIView
 
 from .access import TokenScopePermission, api_projects, request_token
 from .errors import ERROR_STATUSES
 
-__all__ = ["ApiGenericView", "ApiView", "api_projects", "error_responses", "request_token"]
+__all__ = [
+    "PAGINATED",
+    "ApiGenericView",
+    "ApiView",
+    "BooleanChoiceFilter",
+    "IntegerFilter",
+    "api_projects",
+    "error_responses",
+    "request_token",
+]
 
 
 class ApiMixin:
@@ -34,6 +46,23 @@ class ApiGenericView(ApiMixin, generics.GenericAPIView):
     """Base of the API's list and detail views (filtering, ordering, pagination)."""
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole-number filter (``NumberFilter`` alone takes ``0.5``); documented as integer."""
+
+    field_class = forms.IntegerField
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanChoiceFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false``, anything else a 400 (``BooleanFilter`` reads ``null`` or
+    ``maybe`` as "no filter" and answers a list the caller did not ask for)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
 ErrorOut = inline_serializer(
     "Error",
     fields={
@@ -46,7 +75,12 @@ ErrorOut = inline_serializer(
 )
 
 
+EVERY_VIEW = (401, 403, 429)  # authentication, scopes and throttling apply to every view
+PAGINATED = (400, 404)  # a bad ``page`` or ``page_size``; a ``page`` past the last one
+
+
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """Schema entries for the error bodies an endpoint may answer."""
-    chosen = statuses or (401, 403, 404, 429)
+    """Schema entries for the error bodies an endpoint may answer: those named (none
+    named: 404) and the ones every view may answer (401, 403, 429)."""
+    chosen = sorted({*(statuses or (404,)), *EVERY_VIEW})
     return {s: OpenApiResponse(ErrorOut, description=ERROR_STATUSES[s]) for s in chosen}

@@ -18,7 +18,7 @@ from projects.selectors_pages import card_version_get, card_versions
 from projects.services import card_update
 from projects.timeline import event_sentence
 
-from .base import ApiGenericView, ApiView, api_projects, error_responses
+from .base import PAGINATED, ApiGenericView, ApiView, api_projects, error_responses
 
 CardUpdateIn = type(
     "CardUpdateIn",
@@ -61,7 +61,7 @@ def _version(project, number: str | int | None, name: str):
 class CardView(ApiView):
     """The live card as data; PATCH writes sections (people only: no token scope)."""
 
-    @extend_schema(responses={200: dict, **error_responses()})
+    @extend_schema(responses={200: dict, **error_responses(404)})
     def get(self, request: Request, slug: str) -> Response:
         return Response(card_content(_project(request, slug)))
 
@@ -79,7 +79,7 @@ class CardView(ApiView):
 class CardVersionListView(ApiView):
     """The card's frozen versions, newest first (one per level change)."""
 
-    @extend_schema(responses={200: CardVersionOut(many=True), **error_responses()})
+    @extend_schema(responses={200: CardVersionOut(many=True), **error_responses(404)})
     def get(self, request: Request, slug: str) -> Response:
         versions = card_versions(_project(request, slug))
         return Response(CardVersionOut(versions, many=True).data)
@@ -147,7 +147,7 @@ class AuditHistoryView(ApiGenericView):
     def get_queryset(self):
         return AuditEvent.objects.none()
 
-    @extend_schema(responses={200: AuditEventOut(many=True), **error_responses()})
+    @extend_schema(responses={200: AuditEventOut(many=True), **error_responses(*PAGINATED)})
     def get(self, request: Request, slug: str) -> Response:
         project = _project(request, slug)
         events = AuditEvent.objects.filter(project=project).select_related("actor").order_by("seq")

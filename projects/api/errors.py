@@ -13,29 +13,43 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-def _flatten(detail: Any) -> Any:
-    if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
+def _messages(detail: Any) -> list[str]:
     if isinstance(detail, list):
-        if any(isinstance(v, dict) for v in detail):
-            return [_flatten(v) for v in detail]  # errors of a list of objects, by index
-        # Messages, possibly nested (a service's ValidationError of a list): flat strings.
-        return [m for v in detail for m in _flatten(v)]
+        return [m for v in detail for m in _messages(v)]
     return [str(detail)]
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Field errors as one flat list of sentences per field. Errors inside a nested
+    object or a list of objects are keyed by their path (``metrics.loss``,
+    ``components.0``), so every value is a list of strings, as the schema says."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(detail, list) and any(isinstance(v, dict | list) for v in detail):
+        if all(isinstance(v, dict) for v in detail):  # errors of a list of objects, by index
+            for index, value in enumerate(detail):
+                if value:
+                    out.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        else:  # a service's ValidationError of a list: nested messages, flattened
+            out[prefix] = _messages(detail)
+    else:
+        out[prefix] = _messages(detail)
+    return out
 
 
 def _first_message(fields: dict) -> str:
     for name, errors in fields.items():
-        first = errors[0] if isinstance(errors, list) and errors else errors
-        if isinstance(first, dict | list):
-            return f"{name}: invalid."
-        return str(first) if name in ("non_field_errors", "__all__") else f"{name}: {first}"
+        first = errors[0] if errors else "invalid."
+        return first if name in ("non_field_errors", "__all__") else f"{name}: {first}"
     return "Invalid input."
 
 
@@ -107,3 +121,23 @@ ERROR_STATUSES = {
     status.HTTP_409_CONFLICT: "Conflicts with an earlier write (e.g. a reused Idempotency-Key).",
     status.HTTP_429_TOO_MANY_REQUESTS: "Throttled; see the Retry-After header.",
 }
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: a URL under ``/api/`` no route matches (``/api/v1/requests/x/``)
+    answers in the API's format; every other path gets the page (templates/404.html)."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the API's format under ``/api/``, the page elsewhere."""
+    if _is_api(request):
+        body = {"code": "error", "message": "Server error; it has been logged."}
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)

@@ -12,7 +12,14 @@ from rest_framework.response import Response
 from projects.levels import LEVELS
 from projects.models import Project, ProjectStatus
 
-from .base import ApiGenericView, ApiView, api_projects, error_responses
+from .base import (
+    PAGINATED,
+    ApiGenericView,
+    ApiView,
+    IntegerFilter,
+    api_projects,
+    error_responses,
+)
 
 
 class LevelOut(serializers.Serializer):
@@ -51,7 +58,9 @@ class ProjectOut(serializers.ModelSerializer):
     # and would make the committed schema depend on the one it was generated on.
     level = serializers.IntegerField(min_value=0, max_value=9, read_only=True)
     entry_level = serializers.IntegerField(min_value=0, max_value=9, read_only=True)
-    evidence_level = serializers.IntegerField(min_value=0, max_value=9, read_only=True)
+    evidence_level = serializers.IntegerField(
+        min_value=0, max_value=9, read_only=True, allow_null=True, help_text="Null until checked."
+    )
     components = serializers.SerializerMethodField()
     system_level = serializers.SerializerMethodField()
 
@@ -84,9 +93,9 @@ class ProjectOut(serializers.ModelSerializer):
 
 class ProjectFilter(django_filters.FilterSet):
     team = django_filters.CharFilter(field_name="team__slug")
-    level = django_filters.NumberFilter()
-    level_min = django_filters.NumberFilter(field_name="level", lookup_expr="gte")
-    level_max = django_filters.NumberFilter(field_name="level", lookup_expr="lte")
+    level = IntegerFilter()
+    level_min = IntegerFilter(field_name="level", lookup_expr="gte")
+    level_max = IntegerFilter(field_name="level", lookup_expr="lte")
     status = django_filters.ChoiceFilter(choices=ProjectStatus.choices)
 
     class Meta:
@@ -104,7 +113,7 @@ def _projects(request: Request):
     )
 
 
-@extend_schema(responses={200: ProjectOut(many=True), **error_responses(400, 401, 403, 429)})
+@extend_schema(responses={200: ProjectOut(many=True), **error_responses(*PAGINATED)})
 class ProjectListView(ApiGenericView):
     """Projects the caller may see (a token: cut to its project restriction)."""
 
@@ -121,7 +130,7 @@ class ProjectListView(ApiGenericView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-@extend_schema(responses={200: ProjectOut, **error_responses()})
+@extend_schema(responses={200: ProjectOut, **error_responses(404)})
 class ProjectDetailView(ApiGenericView):
     """One project: granted, evidence and system level, components."""
 

@@ -16,7 +16,7 @@ from projects.models import Project, Team
 from projects.permissions import Action
 from projects.services import project_create, project_update
 
-from .base import ApiGenericView, api_projects, error_responses
+from .base import PAGINATED, ApiGenericView, api_projects, error_responses
 from .views import ProjectDetailView, ProjectListView, ProjectOut
 
 
@@ -131,7 +131,7 @@ class TeamListView(ApiGenericView):
             "role_grants__role",
         )
 
-    @extend_schema(responses={200: TeamOut(many=True), **error_responses(401, 403, 429)})
+    @extend_schema(responses={200: TeamOut(many=True), **error_responses(*PAGINATED)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -56,7 +56,7 @@ class RequestChecksView(ApiView):
     """Progress and results of the checks of one level-change request, and the gate verdict."""
 
     @extend_schema(
-        responses={200: RequestChecksOut, **error_responses()},
+        responses={200: RequestChecksOut, **error_responses(404)},
         operation_id="request_checks_retrieve",
     )
     def get(self, request: Request, pk: int) -> Response:

@@ -18,7 +18,13 @@ from rest_framework.response import Response
 
 from gates.models import CheckRun
 from gates.services import clean_commit_sha
-from projects.api.base import ApiGenericView, ApiView, api_projects, error_responses
+from projects.api.base import (
+    PAGINATED,
+    ApiGenericView,
+    ApiView,
+    api_projects,
+    error_responses,
+)
 from projects.models import TokenScope
 from projects.permissions import Action
 
@@ -211,7 +217,7 @@ class RequestListView(ApiGenericView):
     def get_queryset(self):
         return _requests(self.request).select_related("project", "requester")
 
-    @extend_schema(responses={200: RequestOut(many=True), **error_responses(400, 401, 403, 429)})
+    @extend_schema(responses={200: RequestOut(many=True), **error_responses(*PAGINATED)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -240,7 +246,7 @@ class RequestListView(ApiGenericView):
 class RequestDetailView(ApiView):
     """One request with its gate evaluation (sentences and data), sign-offs and waivers."""
 
-    @extend_schema(responses={200: RequestDetailOut, **error_responses()})
+    @extend_schema(responses={200: RequestDetailOut, **error_responses(404)})
     def get(self, request: Request, pk: int) -> Response:
         return _detail(_visible_request(request, pk))
 

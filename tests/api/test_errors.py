@@ -21,7 +21,9 @@ EVIDENCE = "/api/v1/projects/vision/evidence/"
         ({"commit": SHA_A, "check": "Bad Name!", "status": "pass"}, "check"),
         ({"commit": SHA_A, "check": "unit", "status": "green"}, "status"),
         ({"commit": SHA_A, "check": "unit", "status": "pass", "url": "notaurl"}, "url"),
-        ({"commit": SHA_A, "check": "unit", "status": "pass", "metrics": {"a": "x"}}, "metrics"),
+        # A nested field's errors are keyed by its path: every value is a list of sentences.
+        ({"commit": SHA_A, "check": "unit", "status": "pass", "metrics": {"a": "x"}}, "metrics.a"),
+        ({"commit": SHA_A, "check": "unit", "status": "pass", "metrics": {"a\x00": 1}}, "metrics"),
         ({"commit": SHA_A, "check": "unit", "status": "pass", "metrics": [1]}, "metrics"),
         ({"commit": SHA_A, "check": "unit", "status": "pass", "summary": "s" * 501}, "summary"),
     ],
@@ -32,6 +34,10 @@ def test_bad_evidence_is_400_with_field_errors(org, body, field):
     payload = response.json()
     assert payload["code"] == "invalid"
     assert field in payload["fields"]
+    assert all(
+        isinstance(v, list) and all(isinstance(m, str) for m in v)
+        for v in payload["fields"].values()
+    )
     assert payload["message"].startswith(f"{field}:")
 
 
@@ -58,6 +64,21 @@ def test_bad_filters_and_pages_are_400_or_404_never_500(org):
     assert client.get("/api/v1/projects/?status=nope").status_code == 400
     assert client.get("/api/v1/projects/?page=99").status_code == 404
     assert client.get("/api/v1/projects/?ordering=password").status_code == 200
+    assert client.get("/api/v1/projects/?level_min=0.5").status_code == 400
+    for query in ("page=0", "page=", "page=last", "page_size=0", "page_size=201", "page_size=x"):
+        response = client.get(f"/api/v1/requests/?{query}")
+        assert response.status_code == 400, query
+        assert set(response.json()["fields"]) <= {"page", "page_size"}, query
+    assert client.get("/api/v1/requests/?page_size=200").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/requests/x/", "/api/v1/nothing/", "/api/v1/projects/a%20b/card/"]
+)
+def test_unrouted_api_urls_answer_404_in_the_api_format(org, path):
+    response = token_client(org.researcher).get(path)
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Not found."}
 
 
 def test_session_write_needs_csrf(org):

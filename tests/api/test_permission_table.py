@@ -6,9 +6,14 @@ token scope it lacks), 401 without valid credentials.
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from gates.models import CheckRun
 from reviews import services
+from reviews.waivers import waiver_grant
 from tests.org import SHA_A
 from webhooks.delivery import deliveries_create
 from webhooks.services import subscription_create
@@ -40,6 +45,11 @@ ENDPOINTS = {
     "teams": ("get", "/api/v1/teams/", None),
     "project_new": ("post", "/api/v1/projects/", {"slug": "n1", "name": "N", "team": "research"}),
     "project_patch": ("patch", "/api/v1/projects/vision/", {"description": "Photos."}),
+    "runs": ("get", "/api/v1/runs/", None),
+    "run": ("get", "/api/v1/runs/{run}/", None),
+    "waivers": ("get", "/api/v1/waivers/", None),
+    "portfolio": ("get", "/api/v1/portfolio/", None),
+    "portfolio_table": ("get", "/api/v1/portfolio/levels/", None),
 }
 
 COLUMNS = ("levels", "projects", "project", "gate", "evidence", "checks")
@@ -120,33 +130,67 @@ ENDPOINTS.update(
 HOOK_COLUMNS = ("hooks", "hook_new", "hook", "hook_patch", "hook_delete", "hook_log", "redeliver")
 # Webhook subscriptions of vision are seen (and managed) by who may change vision; reads
 # need ``read``, writes ``webhooks:write``; the reviewer sees vision but not its hooks.
-MANAGE, UNSEEN = ("listed", 201, 200, 200, 204, 200, 202), ("hidden", 403, *(404,) * 5)
+HOOK_MANAGE, HOOK_UNSEEN = ("listed", 201, 200, 200, 204, 200, 202), ("hidden", 403, *(404,) * 5)
 HOOK_TABLE = {
-    "owner": MANAGE,
-    "reviewer": UNSEEN,
+    "owner": HOOK_MANAGE,
+    "reviewer": HOOK_UNSEEN,
     "other_team": ("hidden", *(404,) * 6),
     "anonymous": (401,) * 7,
-    "token_all": MANAGE,
+    "token_all": HOOK_MANAGE,
     "token_read": ("listed", 403, 200, 403, 403, 200, 403),
     "token_evidence": (403,) * 7,
-    "token_reviewer": UNSEEN,
+    "token_reviewer": HOOK_UNSEEN,
     "token_restricted": ("hidden", *(404,) * 6),
-    "token_owner_restricted": MANAGE,
+    "token_owner_restricted": HOOK_MANAGE,
     "token_expired": (401,) * 7,
     "token_revoked": (401,) * 7,
 }
 for caller, row in HOOK_TABLE.items():
     TABLE[caller] = (*TABLE[caller], *row)
 COLUMNS = (*COLUMNS, *HOOK_COLUMNS)
+RECORD_COLUMNS = ("runs", "run", "waivers", "portfolio", "portfolio_table")
+# Runs and waivers follow project visibility; the portfolio answers every reader,
+# with the numbers of the projects it may see (tests/api/test_runs_waivers.py).
+SEEN, UNSEEN = ("listed", 200, "listed", 200, 200), ("hidden", 404, "hidden", 200, 200)
+RECORD_TABLE = {
+    "owner": SEEN,
+    "reviewer": SEEN,
+    "other_team": UNSEEN,
+    "anonymous": (401,) * 5,
+    "token_all": SEEN,
+    "token_read": SEEN,
+    "token_evidence": (403,) * 5,
+    "token_reviewer": SEEN,
+    "token_restricted": UNSEEN,
+    "token_owner_restricted": SEEN,
+    "token_expired": (401,) * 5,
+    "token_revoked": (401,) * 5,
+}
+for caller, row in RECORD_TABLE.items():
+    TABLE[caller] = (*TABLE[caller], *row)
+COLUMNS = (*COLUMNS, *RECORD_COLUMNS)
+LISTS = {"projects", "requests", "runs", "waivers", "hooks"}
 
 CASES = [(caller, col) for caller in TABLE for col in COLUMNS]
 
 
 @pytest.fixture
 def level_request(org):
-    return services.request_open(
+    """The open request on vision, a check run of it, and a waiver on vision."""
+    opened = services.request_open(
         project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
     )
+    opened.run = CheckRun.objects.create(
+        project=org.project, commit_sha=SHA_A, request_id=opened.pk, status="succeeded"
+    )
+    waiver_grant(
+        project=org.project,
+        check_key="readme_purpose",
+        actor=org.lead,
+        reason="README is in the wiki for now.",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    return opened
 
 
 @pytest.fixture
@@ -168,9 +212,10 @@ def test_endpoint_answers_caller_as_the_table_says(caller, endpoint, callers, le
     method, path, body = ENDPOINTS[endpoint]
     expected = TABLE[caller][COLUMNS.index(endpoint)]
     client = callers[caller]()
-    path = path.format(request=level_request.pk, **hook)
-    response = getattr(client, method)(path, body, format="json")
+    url = path.format(request=level_request.pk, run=level_request.run.pk, **hook)
+    response = getattr(client, method)(url, body, format="json")
     if expected in ("listed", "hidden"):
+        assert endpoint in LISTS
         assert response.status_code == 200, response.content
         key = "slug" if endpoint == "projects" else "project"
         slugs = [p[key] for p in response.json()["results"]]
@@ -209,18 +254,21 @@ def test_table_covers_every_api_url():
         "projects/<slug:slug>/audit/",
         "projects/<slug:slug>/level-at/",
         "teams/",
+        "runs/",
+        "runs/<int:pk>/",
+        "waivers/",
+        "portfolio/",
+        "portfolio/<slug:key>/",
     }
     # Push hooks take no caller credentials; tests/api/test_push_hooks.py covers them.
     hooks = {"hooks/github/", "hooks/gitlab/"}
     # Policies are organisation-wide (not per project): tests/api/test_policies_api.py.
     policies = {
         "policies/",
-        "policies/<str:key>/export/",
-        "policies/<str:key>/import/",
-        "policies/<str:key>/diff/",
+        "policies/<slug:key>/export/",
+        "policies/<slug:key>/import/",
+        "policies/<slug:key>/diff/",
     }
-    # The portfolio is scoped per viewer, numbers included: tests/portfolio/test_pages.py.
-    portfolio = {"portfolio/", "portfolio/<slug:key>/"}
     covered |= {"webhooks/", "webhooks/<int:pk>/", "webhooks/<int:pk>/deliveries/"}
     covered |= {"webhooks/<int:pk>/deliveries/<int:delivery>/redeliver/"}
-    assert routes == covered | hooks | policies | portfolio
+    assert routes == covered | hooks | policies

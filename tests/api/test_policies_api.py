@@ -51,6 +51,14 @@ def test_export_toml_round_trips_and_import_publishes_the_next_version(org):
         ('kind = "switchback"\n', "kind"),
         ('required_card_sections = ["poetry"]\n', "required_card_sections"),
         ('colour = "red"\n', "document"),
+        # Shapes that once crashed the import (a 500) or the database.
+        ('title = "a\\u0000b"\n', "document"),
+        ("title = 5\n", "title"),
+        ('[[slots]]\nroles = 5\ncount = 1\nscope = "any"\n', "slots"),
+        ('[[slots]]\nroles = [["engineering"]]\ncount = 1\n', "slots"),
+        ('[[slots]]\nroles = ["engineering"]\ncount = 100000\n', "slots"),
+        ("waiver_roles = 3\n", "waiver_roles"),
+        ("required_card_sections = [[1]]\n", "required_card_sections"),
     ],
 )
 def test_bad_documents_are_400_naming_the_field(org, document, field):

@@ -69,6 +69,22 @@ def test_reviewer_reads_home_project_and_review(world, browser, live_server, out
     page.screenshot(path=output_dir / "review.png", full_page=True)
     axe_check(page, "review")
 
+    # The account menu leads to the API tokens page: create one (shown once), revoke it.
+    page.locator("details.user-menu summary").click()
+    page.get_by_role("link", name="API tokens").click()
+    page.wait_for_url(re.compile(r".*/accounts/tokens/$"))
+    page.get_by_label("Name", exact=True).fill("laptop")
+    page.get_by_label(re.compile(r"^read: ")).check()
+    page.get_by_role("button", name="Create token").click()
+    shown = page.get_by_label(re.compile(r"^Copy it now"))
+    assert shown.input_value().startswith("mltrl_")
+    page.screenshot(path=output_dir / "tokens.png", full_page=True)
+    axe_check(page, "tokens")
+    page.get_by_role("button", name=re.compile(r"^Revoke laptop")).click()
+    page.wait_for_url(re.compile(r".*/accounts/tokens/$"))
+    assert "revoked" in page.locator("table").inner_text()
+    assert page.get_by_label(re.compile(r"^Copy it now")).count() == 0
+
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     sign_in(phone, live_server.url, "prod")
     phone.goto(f"{live_server.url}/reviews/{request.pk}/")

@@ -104,18 +104,36 @@ def test_json_api(manager_client):
     one = manager_client.get("/api/v1/portfolio/evidence/?team=engineering").json()
     assert [r["projects"] for r in one["rows"]] == [1, 1, 0, 0]
     bad = manager_client.get("/api/v1/portfolio/?level_min=12")
-    assert bad.status_code == 400 and "level_min" in bad.json()["detail"]
-    assert manager_client.get("/api/v1/portfolio/nothing/").status_code == 404
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert bad.json()["fields"]["level_min"] == ["level_min must be between 0 and 9, not 12."]
+    missing = manager_client.get("/api/v1/portfolio/nothing/")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
     "query",
-    ["level_min=x", "level_min=5&level_max=2", "phase=space", "status=gone", "days=0"],
+    [
+        "level_min=x",
+        "level_min=5&level_max=2",
+        "phase=space",
+        "status=gone",
+        "days=0",
+        "team=a%00b",
+    ],
 )
 def test_bad_filters_answer_400_with_a_sentence(manager_client, query):
     response = manager_client.get(reverse("portfolio:index") + "?" + query)
     assert response.status_code == 400
     assert "That filter could not be used" in response.content.decode()
+
+
+def test_a_phase_outside_the_level_range_shows_empty_tables(manager_client):
+    """No level admitted (deployment is 7-9): empty tables, not a crash of the raw SQL."""
+    query = "?phase=deployment&level_max=2"
+    assert manager_client.get(reverse("portfolio:index") + query).status_code == 200
+    data = manager_client.get("/api/v1/portfolio/" + query).json()
+    tables = {t["key"]: t["rows"] for t in data["tables"]}
+    assert tables["levels"] == [] and all(r["reached"] == 0 for r in tables["funnel"])
 
 
 @pytest.mark.parametrize("query", ["level=12", "gap=sideways", "gate=x", "from=yesterday"])

@@ -42,6 +42,7 @@ PAGES = [
     ("team", lambda ui: reverse("teams:detail", args=["research"]), EVERYONE_SIGNED_IN),
     ("roles", lambda ui: reverse("gates:roles"), EVERYONE_SIGNED_IN),
     ("password", lambda ui: reverse("password_change"), EVERYONE_SIGNED_IN),
+    ("api-tokens", lambda ui: reverse("tokens:list"), EVERYONE_SIGNED_IN),
     ("project", lambda ui: reverse("projects:detail", args=["vision"]), SEES_VISION),
     ("secret", lambda ui: reverse("projects:detail", args=["secret"]), SEES_SECRET),
     ("card", lambda ui: reverse("projects:card", args=["vision"]), SEES_VISION),

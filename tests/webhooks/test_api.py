@@ -61,7 +61,7 @@ def test_create_shows_the_secret_once_and_stores_only_its_seed(org):
         ({"url": ""}, "url", "may not be blank"),
         ({"url": "x" * 501}, "url", "no more than 500"),
         ({"events": []}, "events", "at least 1"),
-        ({"events": ["level.changd"]}, "events", "not a valid choice"),
+        ({"events": ["level.changd"]}, "events.0", "not a valid choice"),
         ({"events": "level.changed"}, "events", "Expected a list"),
         ({"team": "research"}, "project", "exactly one"),
         ({"project": None}, "project", "may not be null"),
@@ -177,3 +177,15 @@ def test_list_query_counts_do_not_grow(org):
         return counts
 
     assert grow(2) == grow(8)
+
+
+def test_list_filters_on_active_and_refuses_a_value_that_is_not_a_boolean(org):
+    client = token_client(org.researcher)
+    on = _create(client).json()["id"]
+    off = _create(client, active=False).json()["id"]
+    for value, expected in (("true", [on]), ("false", [off])):
+        answer = client.get(URL, {"active": value})
+        assert [s["id"] for s in answer.json()["results"]] == expected, value
+    for value in ("maybe", "null"):
+        answer = client.get(URL, {"active": value})
+        assert answer.status_code == 400 and "active" in answer.json()["fields"], value
