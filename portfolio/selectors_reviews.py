@@ -28,7 +28,7 @@ from reviews.models import (
     Waiver,
 )
 
-from .filters import Filters
+from .filters import Filters, in_scope
 from .tables import Table, percentile
 
 WAITING_DAYS = 14  # an open request older than this is "waiting long"
@@ -42,13 +42,13 @@ def gate_label(kind: str, from_level: int, to_level: int) -> str:
 
 def requests_in(scope: QuerySet) -> QuerySet:
     """Requests of the projects in ``scope``, unordered (aggregates need no sort)."""
-    return LevelChangeRequest.objects.filter(project__in=scope.values("pk")).order_by()
+    return in_scope(LevelChangeRequest.objects.order_by(), scope)
 
 
 def _open_slots(scope: QuerySet) -> QuerySet:
     """Empty sign-off places of the open requests in ``scope`` (the ``OpenSlot`` rollup)."""
-    return OpenSlot.objects.filter(
-        request__state=RequestState.OPEN, request__project__in=scope.values("pk")
+    return in_scope(
+        OpenSlot.objects.filter(request__state=RequestState.OPEN), scope, "request__project"
     )
 
 
@@ -217,10 +217,12 @@ def check_pass_rates(scope: QuerySet, f: Filters, limit: int = 30) -> Table:
         note="Pass and warn count as passing; fail and error as failing.",
     )
     rows = (
-        CheckResult.objects.filter(
-            run__project__in=scope.values("pk"),
-            run__status=CheckRunStatus.SUCCEEDED,
-            run__finished_at__gte=f.since,
+        in_scope(
+            CheckResult.objects.filter(
+                run__status=CheckRunStatus.SUCCEEDED, run__finished_at__gte=f.since
+            ),
+            scope,
+            "run__project",
         )
         .values("check_key")
         .annotate(
@@ -250,17 +252,15 @@ def at_risk(scope: QuerySet, f: Filters) -> Table:
     table = Table("at_risk", "At risk", [("what", "What"), ("count", "Count")])
     now = f.now
     flagged = scope.filter(risk__since__isnull=False).count()
-    waivers = Waiver.objects.filter(
-        project__in=scope.values("pk"), revoked_at__isnull=True
-    ).aggregate(
+    waivers = in_scope(Waiver.objects.filter(revoked_at__isnull=True), scope).aggregate(
         expired=Count("pk", filter=Q(expires_at__lte=now)),
         expiring=Count(
             "pk", filter=Q(expires_at__gt=now, expires_at__lte=now + timedelta(days=EXPIRING_DAYS))
         ),
     )
     stale = (
-        SignOff.objects.filter(
-            request__project__in=scope.values("pk"),
+        in_scope(SignOff.objects.all(), scope, "request__project")
+        .filter(
             request__state__in=UNDER_REVIEW_STATES,
             active=True,
             stale=True,

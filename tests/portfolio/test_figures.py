@@ -120,3 +120,27 @@ def test_filters_narrow_every_table(fixed):
     short = Filters(days=7, now=fixed.now)  # window from day 13.5: nothing decided or run
     window = {t.key: t.rows for t in dashboard_tables(fixed.org.manager, short)}
     assert window["cycle_time"] == [] and window["checks"] == [] and window["switchbacks"] == []
+
+
+def test_an_unconditioned_scope_skips_the_project_subquery_with_the_same_figures(fixed):
+    """``in_scope`` leaves out the join with every project for an organisation-wide viewer.
+
+    The same builders over a scope that is conditioned (but admits every project)
+    go through the ``project__in`` subquery: every table must come out the same.
+    """
+    from django.db.models import Q
+
+    from portfolio.dashboard import BUILDERS
+    from portfolio.filters import in_scope
+    from projects.models import LevelStay, Project
+
+    f = Filters(now=fixed.now)
+    assert f.projects(Project.objects.all()).query.where.children == []  # every level: no filter
+    everything = Project.objects.all()
+    conditioned = Project.objects.filter(Q(pk__gte=0) | Q(pk__lt=0))
+    assert "IN (SELECT" not in str(in_scope(LevelStay.objects.all(), everything).query)
+    assert "IN (SELECT" in str(in_scope(LevelStay.objects.all(), conditioned).query)
+    for key, build in BUILDERS.items():
+        assert build(everything, f).rows == build(conditioned, f).rows, key
+    narrowed = Filters(level_min=5, now=fixed.now)  # delta, epsilon 5, beta 7
+    assert narrowed.projects(Project.objects.all()).count() == 3
