@@ -6,6 +6,8 @@ derived from it in the comment beside it, not from the code under test.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from portfolio.dashboard import dashboard_tables
@@ -62,6 +64,11 @@ def test_waiting_on(tables):
     assert tables["waiting_on"] == [
         {"role": "research-lead", "team": "Research", "where": "any team", "requests": 1}
     ]
+
+
+def test_waiting_on_notes_the_oldest_evaluation(fixed):
+    (table,) = dashboard_tables(fixed.org.manager, Filters(now=fixed.now), only="waiting_on")
+    assert re.search(r"\(the oldest: 2026-01-\d\d \d\d:\d\d UTC\)", table.note), table.note
 
 
 def test_at_risk(tables):
