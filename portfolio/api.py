@@ -70,6 +70,11 @@ class PortfolioView(APIView):
     @extend_schema(
         operation_id="portfolio",
         summary="Every portfolio table over the projects you may see.",
+        description=(
+            "Every row of every table, not paginated: the same rows as the CSV exports "
+            "(the page shows at most 25 per table). The longest table, waiting_on, has "
+            "one row per role, owning team and signer scope."
+        ),
         parameters=PARAMETERS,
         responses={
             200: inline_serializer(
@@ -91,6 +96,7 @@ class PortfolioTableView(APIView):
     @extend_schema(
         operation_id="portfolio_table",
         summary="One portfolio table.",
+        description="Every row of the table, not paginated (the same rows as its CSV).",
         parameters=[
             OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(BUILDERS)),
             *PARAMETERS,
