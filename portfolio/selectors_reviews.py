@@ -234,7 +234,10 @@ def check_pass_rates(scope: QuerySet, f: Filters, limit: int = 30) -> Table:
         ],
         note="Pass and warn count as passing; fail and error as failing.",
     )
-    rows = (
+    # One count per (check, outcome), folded here: cheaper for the database than three
+    # filtered counts per check over every result of the window (~44,000 at 10,000
+    # projects); at most a few hundred groups come back.
+    counts = (
         in_scope(
             CheckResult.objects.filter(
                 run__status=CheckRunStatus.SUCCEEDED, run__finished_at__gte=f.since
@@ -242,14 +245,19 @@ def check_pass_rates(scope: QuerySet, f: Filters, limit: int = 30) -> Table:
             scope,
             "run__project",
         )
-        .values("check_key")
-        .annotate(
-            results=Count("pk"),
-            passed=Count("pk", filter=Q(outcome__in=PASSING_OUTCOMES)),
-            failed=Count("pk", filter=Q(outcome__in=(CheckOutcome.FAIL, CheckOutcome.ERROR))),
-        )
-        .order_by("-failed", "check_key")[:limit]
+        .values_list("check_key", "outcome")
+        .annotate(n=Count("*"))
+        .order_by()
     )
+    by_check: dict[str, dict] = {}
+    for key, outcome, n in counts:
+        row = by_check.setdefault(key, {"check_key": key, "results": 0, "passed": 0, "failed": 0})
+        row["results"] += n
+        if outcome in PASSING_OUTCOMES:
+            row["passed"] += n
+        elif outcome in (CheckOutcome.FAIL, CheckOutcome.ERROR):
+            row["failed"] += n
+    rows = sorted(by_check.values(), key=lambda r: (-r["failed"], r["check_key"]))[:limit]
     for row in rows:
         rate = round(100 * row["passed"] / row["results"], 1) if row["results"] else None
         table.add(
