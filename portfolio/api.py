@@ -1,6 +1,6 @@
 """The portfolio as JSON: ``/api/v1/portfolio/`` (every table) and ``.../<key>/`` (one).
 
-DRF defaults (session authentication, authenticated users); the same filters as
+DRF defaults (an API token or a session; authenticated users); the same filters as
 the page, scoped by ``projects/permissions.py``. A bad filter answers 400 with
 ``{"detail": "..."}``.
 """
