@@ -87,6 +87,11 @@ class PortfolioView(ApiView):
     @extend_schema(
         operation_id="portfolio",
         summary="Every portfolio table over the projects you may see.",
+        description=(
+            "Every row of every table, not paginated: the same rows as the CSV exports "
+            "(the page shows at most 25 per table). The longest table, waiting_on, has "
+            "one row per role, owning team and signer scope."
+        ),
         parameters=PARAMETERS,
         responses={
             200: inline_serializer(
@@ -107,6 +112,7 @@ class PortfolioTableView(ApiView):
     @extend_schema(
         operation_id="portfolio_table",
         summary="One portfolio table.",
+        description="Every row of the table, not paginated (the same rows as its CSV).",
         parameters=[
             OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(BUILDERS)),
             *PARAMETERS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from projects.models import Team
 from projects.permissions import projects_for
@@ -46,5 +46,11 @@ def dashboard_tables(
 
 
 def visible_teams(user: Any) -> QuerySet:
-    """Teams owning a project the user may see: the team filter's choices."""
-    return Team.objects.filter(pk__in=projects_for(user).values("team_id")).order_by("name")
+    """Teams owning a project the user may see: the team filter's choices.
+
+    One ``EXISTS`` probe of the project-team index per team, not a semi-join over
+    every visible project (10,000 in a large organisation, 200 teams).
+    """
+    return Team.objects.filter(Exists(projects_for(user).filter(team=OuterRef("pk")))).order_by(
+        "name"
+    )

@@ -54,17 +54,25 @@ class Filters:
         (``EmptyResultSet``), so it becomes a level no project holds."""
         return self.levels() or [-1]
 
+    def all_levels(self) -> bool:
+        """True when the level range and phase admit every level (no level filter needed)."""
+        return len(self.levels()) == len(LEVELS)
+
     def projects(self, qs: QuerySet) -> QuerySet:
-        """Narrow a queryset of projects (already scoped by permission) to the filters."""
+        """Narrow a queryset of projects (already scoped by permission) to the filters.
+
+        Every level admitted adds no condition: the scope of an organisation-wide
+        viewer without filters stays unconditioned, which ``in_scope`` skips.
+        """
         if self.teams:
             qs = qs.filter(team__slug__in=self.teams)
         if self.status:
             qs = qs.filter(status=self.status)
-        return qs.filter(level__in=self._levels_in())
+        return qs if self.all_levels() else qs.filter(level__in=self._levels_in())
 
     def project_q(self, prefix: str) -> Q:
         """The same narrowing as a Q over a relation (``prefix`` like ``"project__"``)."""
-        q = Q(**{f"{prefix}level__in": self._levels_in()})
+        q = Q() if self.all_levels() else Q(**{f"{prefix}level__in": self._levels_in()})
         if self.teams:
             q &= Q(**{f"{prefix}team__slug__in": self.teams})
         if self.status:
@@ -126,3 +134,15 @@ def filters_parse(params: QueryDict) -> Filters:
         )
     days = _int(params, "days", DEFAULT_DAYS, 1, 3650)
     return Filters(teams, phase, level_min, level_max, status, days)
+
+
+def in_scope(qs: QuerySet, scope: QuerySet, project_field: str = "project") -> QuerySet:
+    """``qs`` narrowed to the rows whose ``project_field`` is a project of ``scope``.
+
+    An unconditioned scope (every project: an organisation-wide viewer, no
+    filter) adds no condition, sparing the database a join with every project;
+    otherwise ``project_field__in`` a subquery of the scope's ids.
+    """
+    if not scope.query.where and not scope.query.is_sliced:
+        return qs
+    return qs.filter(**{f"{project_field}__in": scope.values("pk")})

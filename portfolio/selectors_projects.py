@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce, Greatest
 from projects.levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL
 from projects.models import LevelStay
 
-from .filters import Filters
+from .filters import Filters, in_scope
 from .tables import Table, percentile
 
 LEVEL_RANGE = range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)
@@ -124,7 +124,7 @@ def evidence_gaps(scope: QuerySet, f: Filters) -> Table:
 
 def _stays(scope: QuerySet) -> QuerySet:
     """The level stays (``LevelStay`` rollup) of the projects in ``scope``."""
-    return LevelStay.objects.filter(project__in=scope.values("pk"))
+    return in_scope(LevelStay.objects.all(), scope)
 
 
 def _sql(qs: QuerySet) -> tuple[str, tuple]:

@@ -34,13 +34,11 @@ def _bad(request: HttpRequest, error: ValidationError) -> HttpResponse:
 
 def _links(table: Table, f: Filters) -> list[dict[str, str]]:
     """For each row: column -> URL of the list behind that number."""
+    bases = {target: reverse("portfolio:" + target) for target in ("projects", "requests")}
     out = []
     for drills in table.drills:
         out.append(
-            {
-                col: f"{reverse('portfolio:' + target)}?{f.query(**extra)}"
-                for col, (target, extra) in drills.items()
-            }
+            {col: f"{bases[target]}?{f.query(**extra)}" for col, (target, extra) in drills.items()}
         )
     return out
 

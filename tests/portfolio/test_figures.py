@@ -6,6 +6,8 @@ derived from it in the comment beside it, not from the code under test.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from portfolio.dashboard import dashboard_tables
@@ -64,6 +66,11 @@ def test_waiting_on(tables):
     ]
 
 
+def test_waiting_on_notes_the_oldest_evaluation(fixed):
+    (table,) = dashboard_tables(fixed.org.manager, Filters(now=fixed.now), only="waiting_on")
+    assert re.search(r"\(the oldest: 2026-01-\d\d \d\d:\d\d UTC\)", table.note), table.note
+
+
 def test_at_risk(tables):
     # beta flagged; no waivers; no stale approvals; vision's request open since day 2 (18.5 days)
     assert [r["count"] for r in tables["at_risk"]] == [1, 0, 0, 0, 1]
@@ -120,3 +127,27 @@ def test_filters_narrow_every_table(fixed):
     short = Filters(days=7, now=fixed.now)  # window from day 13.5: nothing decided or run
     window = {t.key: t.rows for t in dashboard_tables(fixed.org.manager, short)}
     assert window["cycle_time"] == [] and window["checks"] == [] and window["switchbacks"] == []
+
+
+def test_an_unconditioned_scope_skips_the_project_subquery_with_the_same_figures(fixed):
+    """``in_scope`` leaves out the join with every project for an organisation-wide viewer.
+
+    The same builders over a scope that is conditioned (but admits every project)
+    go through the ``project__in`` subquery: every table must come out the same.
+    """
+    from django.db.models import Q
+
+    from portfolio.dashboard import BUILDERS
+    from portfolio.filters import in_scope
+    from projects.models import LevelStay, Project
+
+    f = Filters(now=fixed.now)
+    assert f.projects(Project.objects.all()).query.where.children == []  # every level: no filter
+    everything = Project.objects.all()
+    conditioned = Project.objects.filter(Q(pk__gte=0) | Q(pk__lt=0))
+    assert "IN (SELECT" not in str(in_scope(LevelStay.objects.all(), everything).query)
+    assert "IN (SELECT" in str(in_scope(LevelStay.objects.all(), conditioned).query)
+    for key, build in BUILDERS.items():
+        assert build(everything, f).rows == build(conditioned, f).rows, key
+    narrowed = Filters(level_min=5, now=fixed.now)  # delta, epsilon 5, beta 7
+    assert narrowed.projects(Project.objects.all()).count() == 3
