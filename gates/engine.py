@@ -281,6 +281,8 @@ def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, sn
     store = FactStore.load(mirror.facts_path)
     context = CheckContext(snapshot, config, store) if config is not None else None
     changed = mirror.changed_paths(store.commit, sha) if store.commit else None
+    if context is not None:
+        context.changes = changed
     memo = CheckMemo(store, snapshot.entries(), config_text, changed)
     counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0}
     batch = _ResultBatch(run, worker)
