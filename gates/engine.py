@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from projects.actors import system_actor
+from projects.actors import system_actor, system_actors_cached
 from projects.models import Project
 
 from . import checks as _catalog  # noqa: F401  (registers every check)
@@ -317,7 +317,8 @@ def check_run_execute(run_id: int, *, worker: str | None = None) -> str:
     """Run one check run to a defined end. Raises ``TransientRunError`` to ask for a retry."""
     worker = worker or worker_identity()
     try:
-        return _claim_and_execute(run_id, worker)
+        with system_actors_cached():  # "worker" is asked for by the engine and receivers
+            return _claim_and_execute(run_id, worker)
     except DATABASE_ERRORS as exc:
         logger.warning("check run %s: database error; it will be retried", run_id, exc_info=True)
         database_reconnect()
