@@ -28,6 +28,10 @@ the fetch cap, over the scan cap). The rules are in
   non-placeholder value to a key that looks secret (PASSWORD, SECRET, TOKEN,
   KEY, CREDENTIAL, AUTH, PWD); ``.netrc`` passwords.
 
+A warm run patches the previous run's per-path state with the paths git
+reports changed (``_scan_state``; docs/checks.md): only added or modified
+files are scanned again. Without those paths every file is.
+
 A line carrying ``mltrl: allow-secret`` (or ``gitleaks:allow``) is skipped.
 Evidence holds path, line and kind, and a masked hint: at most the public
 prefix of a token (``ghp_…``), never the secret.
