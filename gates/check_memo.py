@@ -76,6 +76,7 @@ class CheckMemo:
                 str(settings.MLTRL_GIT_MAX_FILES),
             ]
         )
+        store.environment = self.environment
         self._listing: str | None = None
         self._content: str | None = None
         self._paths: list[str] | None = None
@@ -131,6 +132,8 @@ class CheckMemo:
             if self._blobs_digest(touched) != memo["blobs"]:
                 return None
         self.store.checks_used[key] = memo
+        if key in self.store.states_known:  # nothing it saw changed: still true
+            self.store.states_used[key] = self.store.states_known[key]
         self.reused += 1
         out = memo["output"]
         outcome = CheckOutcome(out["outcome"])
@@ -155,15 +158,14 @@ class CheckMemo:
     def remember(self, key: str, seen: Observation, output: CheckOutput) -> None:
         if output.outcome == CheckOutcome.ERROR:
             return
-        touched = sorted(seen.touched)
+        touched = [] if seen.all_content else sorted(seen.touched)
         indexes = None
-        if seen.listed:
+        if seen.listed and not seen.all_content:
             # Compact: positions in the sorted listing, which a reuse requires unchanged.
             position = self._positions()
             if all(p in position for p in touched):
                 indexes = _positions_encode([position[p] for p in touched], len(position))
-        if seen.all_content:  # one digest of everything says it all
-            touched, indexes = [], None
+        # all_content: one digest of everything says it all (no paths kept)
         self.store.checks_used[key] = {
             "environment": self.environment,
             "listing": self.listing if seen.listed else None,

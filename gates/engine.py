@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from projects.actors import system_actor
+from projects.actors import system_actor, system_actors_cached
 from projects.models import Project
 
 from . import checks as _catalog  # noqa: F401  (registers every check)
@@ -281,6 +281,8 @@ def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, sn
     store = FactStore.load(mirror.facts_path)
     context = CheckContext(snapshot, config, store) if config is not None else None
     changed = mirror.changed_paths(store.commit, sha) if store.commit else None
+    if context is not None:
+        context.changes = changed
     memo = CheckMemo(store, snapshot.entries(), config_text, changed)
     counts = {"pass": 0, "warn": 0, "fail": 0, "error": 0}
     batch = _ResultBatch(run, worker)
@@ -315,7 +317,8 @@ def check_run_execute(run_id: int, *, worker: str | None = None) -> str:
     """Run one check run to a defined end. Raises ``TransientRunError`` to ask for a retry."""
     worker = worker or worker_identity()
     try:
-        return _claim_and_execute(run_id, worker)
+        with system_actors_cached():  # "worker" is asked for by the engine and receivers
+            return _claim_and_execute(run_id, worker)
     except DATABASE_ERRORS as exc:
         logger.warning("check run %s: database error; it will be retried", run_id, exc_info=True)
         database_reconnect()

@@ -84,6 +84,14 @@ def _checked_pins(url: str) -> tuple[str, ...]:
         raise GitError("url_refused", message) from None
 
 
+class ChangedPaths(set):
+    """Changed paths (a set), and each one's mode in the older tree ("000000": absent)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.old_modes: dict[str, str] = {}
+
+
 class TreeEntry:
     """One entry of a commit's tree. Reading ``sha`` or ``size`` records that the
     running check depends on this blob (see ``gates.observed``)."""
@@ -255,19 +263,29 @@ class Mirror:
         except GitError:
             return False
 
-    def changed_paths(self, old: str, new: str) -> set[str] | None:
-        """Paths whose blob, mode or presence differ between two commits' trees;
-        None when either is not in the mirror (any more)."""
+    def changed_paths(self, old: str, new: str) -> ChangedPaths | None:
+        """Paths whose blob, mode or presence differ between two commits' trees, with
+        each one's mode in ``old`` (``ChangedPaths.old_modes``); None when either
+        commit is not in the mirror (any more)."""
         if old == new:
-            return set()
+            return ChangedPaths()
         try:
             out = self._read(
-                ["diff-tree", "-r", "-z", "--no-renames", "--name-only", "--no-commit-id",
+                ["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-commit-id",
                  "--end-of-options", old, new]
             )  # fmt: skip
         except GitError:
             return None
-        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+        parts = out.split(b"\0")
+        changed = ChangedPaths()
+        # -z --raw: ":<old mode> <new mode> <old sha> <new sha> <status>" NUL <path> NUL
+        for meta, raw_path in zip(parts[0::2], parts[1::2], strict=False):
+            if not meta.startswith(b":"):
+                continue
+            path = raw_path.decode("utf-8", "surrogateescape")
+            changed.add(path)
+            changed.old_modes[path] = meta[1:7].decode("ascii")
+        return changed
 
     def snapshot(self, sha: str) -> RepoSnapshot:
         return RepoSnapshot(self, sha)

@@ -157,8 +157,10 @@ def project_risk_assess(*, project_id: int, actor: Any) -> ProjectRisk | None:
     require_system(actor, SYSTEM_RECORDERS, "assess projects at risk")
     project = Project.objects.select_for_update().get(pk=project_id)
     risk = ProjectRisk.objects.select_for_update().filter(project=project).first()
-    run = _latest_scheduled_run(project)
     monitored = project.level >= settings.MLTRL_MONITOR_FROM_LEVEL
+    if risk is None and not monitored:  # nothing to flag, nothing to clear
+        return None
+    run = _latest_scheduled_run(project)
     reasons = risk_reasons(project, run) if (run is not None and monitored) else []
     if risk is None:
         if not reasons:

@@ -79,6 +79,9 @@ class CheckContext:
     snapshot: SnapshotLike
     config: MltrlConfig
     store: FactStore = field(default_factory=FactStore)
+    # Paths changed since the commit the store's memos and states hold (a set with
+    # ``old_modes``: ``gates.git.ChangedPaths``); None: unknown, compute everything.
+    changes: Any = None
 
     _files: dict[str, TreeEntryLike] | None = field(default=None, init=False, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)

@@ -30,12 +30,19 @@ class FactStore:
         self,
         data: dict[str, dict[str, Any]] | None = None,
         checks: dict[str, Any] | None = None,
+        states: dict[str, Any] | None = None,
     ):
         self._data = data or {}
         self._used: dict[str, dict[str, Any]] = {}
         # Per-check memos (``gates.check_memo``): what a check observed, and its output.
         self.checks_known: dict[str, Any] = checks or {}
         self.checks_used: dict[str, Any] = {}
+        # Per-check incremental state (e.g. the secret scan's findings by path), each
+        # {"environment": ..., "state": ...}, true of ``commit`` like the memos.
+        self.states_known: dict[str, Any] = states or {}
+        self.states_used: dict[str, Any] = {}
+        # Set by ``gates.check_memo.CheckMemo``: the run's environment digest.
+        self.environment: str | None = None
         # The commit the stored memos are true of (``gates.check_memo``); None: unknown.
         self.commit: str | None = None
         self.hits = 0
@@ -76,6 +83,18 @@ class FactStore:
             self.misses += len(missing)
         return result
 
+    def previous_state(self, key: str) -> Any | None:
+        """The state ``key`` kept on the commit the memos hold, if its environment
+        (check code, config, caps) is this run's; None otherwise."""
+        entry = self.states_known.get(key)
+        if not entry or self.environment is None or entry.get("environment") != self.environment:
+            return None
+        return entry.get("state")
+
+    def keep_state(self, key: str, state: Any) -> None:
+        """Keep ``state`` (JSON) for the next run; true of this run's commit."""
+        self.states_used[key] = {"environment": self.environment, "state": state}
+
     @classmethod
     def load(cls, path: Path) -> FactStore:
         try:
@@ -84,7 +103,7 @@ class FactStore:
             return cls()
         if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
             return cls()
-        store = cls(data.get("facts", {}), data.get("checks", {}))
+        store = cls(data.get("facts", {}), data.get("checks", {}), data.get("states", {}))
         commit = data.get("commit")
         store.commit = commit if isinstance(commit, str) and store.checks_known else None
         return store
@@ -116,7 +135,7 @@ class FactStore:
                 for key, value in known.items():
                     if key in current:
                         kept.setdefault(key, value)
-        memos = {"checks": self.checks_used, "commit": commit}
+        memos = {"checks": self.checks_used, "states": self.states_used, "commit": commit}
         candidates = (
             {"format": STORE_FORMAT, "facts": facts, **memos},
             {"format": STORE_FORMAT, "facts": used, **memos},

@@ -28,6 +28,10 @@ the fetch cap, over the scan cap). The rules are in
   non-placeholder value to a key that looks secret (PASSWORD, SECRET, TOKEN,
   KEY, CREDENTIAL, AUTH, PWD); ``.netrc`` passwords.
 
+A warm run patches the previous run's per-path state with the paths git
+reports changed (``_scan_state``; docs/checks.md): only added or modified
+files are scanned again. Without those paths every file is.
+
 A line carrying ``mltrl: allow-secret`` (or ``gitleaks:allow``) is skipped.
 Evidence holds path, line and kind, and a masked hint: at most the public
 prefix of a token (``ghp_…``), never the secret.
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import re
 
+from ..observed import note_all_content
 from .base import CheckContext, CheckOutput, failed, passed, warned
 from .common import EVIDENCE_CAP, basename, capped, check, plural, suffix
 from .secret_rules import (
@@ -81,38 +86,38 @@ def _scan_whole(path: str, text: str) -> list[dict]:
     return found
 
 
-@check("no_secrets", "No committed secrets", level=3)
-def no_secrets(ctx: CheckContext) -> CheckOutput:
-    """No credentials (keys, tokens, passwords) are committed in the repository."""
-    findings: list[dict] = []
-    to_scan = []
-    not_scanned: list[dict] = []
-    for path, entry in ctx.files().items():
-        name = basename(path)
-        if name in KEY_FILES:
-            findings.append(
-                {
-                    "path": path,
-                    "line": None,
-                    "kind": "ssh_private_key_file",
-                    "label": "SSH private key file",
-                    "masked": "********",
-                }
-            )
-            continue
-        if suffix(name) in BINARY_EXTENSIONS:
-            continue
-        size = entry.size  # once: each read notes the blob (gates.observed)
-        if size is None:
-            not_scanned.append({"path": path, "reason": "over the fetch cap, never downloaded"})
-        elif size > SCAN_CAP_BYTES:
-            reason = f"over the scan cap of {SCAN_CAP_BYTES:,} bytes"
-            not_scanned.append({"path": path, "reason": reason})
-        elif size > 0:
-            to_scan.append(path)
-    scannable = set(to_scan)
+FILE_MODES = ("100644", "100755")
+STATE_KEY = "no_secrets"
 
-    def compute(missing: list[str]) -> dict[str, list[dict]]:
+
+def _classify(path: str, entry) -> tuple[str, object]:
+    """What the scan does with one regular file: ("key", finding), ("binary", None),
+    ("not_scanned", reason), ("empty", None) or ("scan", None)."""
+    name = basename(path)
+    if name in KEY_FILES:
+        finding = {
+            "path": path,
+            "line": None,
+            "kind": "ssh_private_key_file",
+            "label": "SSH private key file",
+            "masked": "********",
+        }
+        return "key", finding
+    if suffix(name) in BINARY_EXTENSIONS:
+        return "binary", None
+    size = entry.size  # once: each read notes the blob (gates.observed)
+    if size is None:
+        return "not_scanned", "over the fetch cap, never downloaded"
+    if size > SCAN_CAP_BYTES:
+        return "not_scanned", f"over the scan cap of {SCAN_CAP_BYTES:,} bytes"
+    return ("scan", None) if size > 0 else ("empty", None)
+
+
+def _scan_paths(ctx: CheckContext, paths: set[str]) -> dict[str, list[dict] | None]:
+    """Findings per path, None for none (facts: a blob scanned before is not
+    scanned again; stores written before hold [] for none, which reads the same)."""
+
+    def compute(missing: list[str]) -> dict[str, list[dict] | None]:
         found: dict[str, list[dict]] = {p: [] for p in missing}
         whole = {p for p in missing if _read_whole(basename(p))}
         # Few changed files: grep just those; many: grep the tree and keep ours.
@@ -126,11 +131,76 @@ def no_secrets(ctx: CheckContext) -> CheckOutput:
             found[path].extend(_scan_line(path, number, line))
         for path, text in ctx.snapshot.iter_texts(sorted(whole), limit=SCAN_CAP_BYTES):
             found[path] = _scan_whole(path, text)
-        return found
+        # None, not [], for a clean file: thousands fewer objects when the store is
+        # loaded (each list is one more object for the garbage collector to walk).
+        return {path: findings or None for path, findings in found.items()}
 
-    for file_findings in ctx.batch_facts("secrets:v2", scannable, compute).values():
-        findings.extend(file_findings or [])
-    scanned = len(scannable)
+    return ctx.batch_facts("secrets:v2", paths, compute) if paths else {}
+
+
+def _scan_state(ctx: CheckContext) -> dict:
+    """Per-path results: {"findings": {path: [...]}, "not_scanned": {path: reason},
+    "empty": [paths], "scanned": n}.
+
+    Incremental when the run knows the paths changed since the commit the stored
+    state is true of: only added or modified files are scanned, removed ones drop
+    out, every other path keeps its stored findings. Otherwise every file.
+    """
+    files = ctx.files()
+    previous = ctx.store.previous_state(STATE_KEY) if ctx.changes is not None else None
+    if previous is None:
+        state: dict = {"findings": {}, "not_scanned": {}, "empty": [], "scanned": 0}
+        paths = files.keys()
+    else:
+        note_all_content()  # the result still depends on every file, as a full scan
+        state = {
+            "findings": dict(previous["findings"]),
+            "not_scanned": dict(previous["not_scanned"]),
+            "empty": set(previous["empty"]),
+            "scanned": previous["scanned"],
+        }
+        for path in ctx.changes:  # undo each changed path's old contribution
+            name = basename(path)
+            if (
+                ctx.changes.old_modes.get(path) in FILE_MODES
+                and name not in KEY_FILES
+                and suffix(name) not in BINARY_EXTENSIONS
+                and path not in state["empty"]
+                and path not in state["not_scanned"]
+            ):
+                state["scanned"] -= 1
+            state["findings"].pop(path, None)
+            state["not_scanned"].pop(path, None)
+            state["empty"].discard(path)
+        paths = [p for p in ctx.changes if p in files]
+        state["empty"] = list(state["empty"])
+    to_scan = set()
+    for path in paths:
+        kind, detail = _classify(path, files[path])
+        if kind == "key":
+            state["findings"][path] = [detail]
+        elif kind == "not_scanned":
+            state["not_scanned"][path] = detail
+        elif kind == "empty":
+            state["empty"].append(path)
+        elif kind == "scan":
+            to_scan.add(path)
+    for path, found in _scan_paths(ctx, to_scan).items():
+        if found:
+            state["findings"][path] = found
+    state["scanned"] += len(to_scan)
+    state["empty"].sort()
+    return state
+
+
+@check("no_secrets", "No committed secrets", level=3)
+def no_secrets(ctx: CheckContext) -> CheckOutput:
+    """No credentials (keys, tokens, passwords) are committed in the repository."""
+    state = _scan_state(ctx)
+    ctx.store.keep_state(STATE_KEY, state)
+    findings = [f for found in state["findings"].values() for f in found]
+    not_scanned = [{"path": p, "reason": r} for p, r in state["not_scanned"].items()]
+    scanned = state["scanned"]
     # One finding per line: the specific rule wins over the generic assignment rule.
     findings = list({(f["path"], f["line"]): f for f in reversed(findings)}.values())
     findings.sort(key=lambda f: (f["path"], f["line"] or 0))

@@ -52,6 +52,7 @@ def _run(snapshot, store: FactStore, *, by_changes: bool = True) -> tuple[dict, 
         changed = snapshot.mirror.changed_paths(store.commit, snapshot.sha)
         assert changed is not None
     memo = CheckMemo(store, snapshot.entries(), text, changed)
+    context.changes = changed  # as the engine does: incremental scans patch their state
     outputs = dict(outputs_memoized(repository_checks(), memo, lambda c: c.run(context)))
     return {check.key: output for check, output in outputs.items()}, memo
 
