@@ -97,25 +97,26 @@ def run_claim(run_id: int, worker: str) -> CheckRun | str | None:
             return None
         if run.status == CheckRunStatus.RUNNING and not holder_is_dead(run, worker):
             return BUSY
-        run.attempts += 1
-        now = timezone.now()
-        if run.attempts > settings.MLTRL_RUN_MAX_ATTEMPTS:
-            run.status = CheckRunStatus.FAILED
-            run.error_kind = "gave_up"
-            run.message = (
-                f"The check run was started {run.attempts - 1} times without finishing "
-                "(its worker stopped each time); it was given up. Re-run it, and tell an "
-                "administrator if it happens again."
-            )
-            run.finished_at = now
+        started = run.attempts
+        give_up = started + 1 > settings.MLTRL_RUN_MAX_ATTEMPTS
+        if not give_up:
+            run.attempts += 1
+            now = timezone.now()
+            run.status = CheckRunStatus.RUNNING
+            run.claimed_by = worker
+            run.heartbeat_at = now
+            run.started_at = run.started_at or now
             run.save()
-            return None
-        run.status = CheckRunStatus.RUNNING
-        run.claimed_by = worker
-        run.heartbeat_at = now
-        run.started_at = run.started_at or now
-        run.save()
-        return run
+            return run
+    # Given up outside the claim's transaction: ending a run is recorded on the
+    # project's audit chain, which needs the project locked before the run.
+    check_run_give_up(
+        run_id,
+        f"The check run was started {started} times without finishing (its worker "
+        "stopped each time); it was given up. Re-run it, and tell an administrator if "
+        "it happens again.",
+    )
+    return None
 
 
 def run_release(run_id: int, worker: str, error) -> None:
@@ -152,7 +153,8 @@ def run_finished_record(run_id: int) -> None:
 
 
 def check_run_give_up(run_id: int, message: str) -> None:
-    """After the last retry of a transient failure: end the run as failed."""
+    """End the run as failed (``gave_up``) and record it: after the last retry of a
+    transient failure, or when it was started too often without finishing."""
     project_id = CheckRun.objects.filter(pk=run_id).values_list("project_id", flat=True).first()
     if project_id is None:
         return
@@ -181,7 +183,8 @@ def check_runs_reap() -> int:
     )
     reaped = 0
     for run in stale:
-        with transaction.atomic():
+        with transaction.atomic():  # the project before the run, as every writer locks them
+            Project.objects.select_for_update().filter(pk=run.project_id).first()
             locked = CheckRun.objects.select_for_update().get(pk=run.pk)
             if locked.status != CheckRunStatus.RUNNING or not holder_is_dead(locked):
                 continue
@@ -191,6 +194,7 @@ def check_runs_reap() -> int:
                 locked.message = "The worker running these checks stopped; the run was given up."
                 locked.finished_at = timezone.now()
                 locked.save()
+                run_finished_record(locked.pk)
             else:
                 locked.status = CheckRunStatus.QUEUED
                 locked.claimed_by = ""

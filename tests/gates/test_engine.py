@@ -250,8 +250,11 @@ def test_run_started_too_often_is_given_up(project, settings):
     assert check_run_execute(run.pk) == "skipped"
     run.refresh_from_db()
     assert (run.status, run.error_kind) == ("failed", "gave_up")
-    assert "given up" in run.message
+    assert "started 3 times" in run.message and "given up" in run.message
     assert not run.results.exists()
+    assert _finished_events(run) == [("failed", "gave_up")]  # reported, once
+    assert check_run_execute(run.pk) == "skipped"
+    assert _finished_events(run) == [("failed", "gave_up")]
 
 
 def test_reaper_requeues_a_stale_run_then_fails_it_after_max_attempts(project, settings, capture):
@@ -277,6 +280,16 @@ def test_reaper_requeues_a_stale_run_then_fails_it_after_max_attempts(project, s
     stale.refresh_from_db()
     assert (stale.status, stale.error_kind) == ("failed", "worker_lost")
     assert stale.finished_at is not None
+    assert _finished_events(stale) == [("failed", "worker_lost")]
+
+
+def _finished_events(run) -> list[tuple[str, str]]:
+    """The ``checks.finished`` events recorded for ``run`` (status, error kind)."""
+    return [
+        (event.payload["status"], event.payload["error_kind"])
+        for event in AuditEvent.objects.filter(kind="checks.finished", project_id=run.project_id)
+        if event.payload["run"] == run.pk
+    ]
 
 
 def test_reaped_run_is_delivered_again_and_finishes(project, capture):
