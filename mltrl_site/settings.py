@@ -9,8 +9,6 @@ and no secret key or audit key, start-up fails.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 from pathlib import Path
 
@@ -411,103 +409,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
-# --- API: tokens, throttling (docs/api.md) -------------------------------------------
-# Token digests are HMAC-SHA256 keyed with this secret (``MLTRL_TOKEN_KEY`` or
-# ``_FILE``); without it a key is derived from SECRET_KEY. Changing it
-# invalidates every token (people create new ones).
-MLTRL_TOKEN_KEY = (
-    env_secret("MLTRL_TOKEN_KEY")
-    or hmac.new(SECRET_KEY.encode(), b"mltrl-api-token-key", hashlib.sha256).hexdigest()
+# --- API, push webhooks in, webhooks out (mltrl_site/settings_api.py; docs/api.md) --
+from .settings_api import *  # noqa: E402, F403  (their settings, read from the environment)
+from .settings_api import (  # noqa: E402
+    API_ENUM_NAMES,
+    API_REST_FRAMEWORK,
+    SIDECAR_SETTINGS,
+    WAIVERS_EXPIRING_BEAT,
+    key_derived,
 )
-if len(MLTRL_TOKEN_KEY) < 32:
-    raise ImproperlyConfigured("MLTRL_TOKEN_KEY must be at least 32 characters long.")
-REST_FRAMEWORK.update(
-    {
-        "DEFAULT_AUTHENTICATION_CLASSES": [
-            "projects.api.auth.TokenAuthentication",
-            "rest_framework.authentication.SessionAuthentication",
-        ],
-        "DEFAULT_PAGINATION_CLASS": "projects.api.access.Pagination",
-        "DEFAULT_THROTTLE_CLASSES": ["projects.api.access.CallerThrottle"],
-        "DEFAULT_THROTTLE_RATES": {
-            "caller": env_str("MLTRL_API_RATE", "1200/min"),
-        },
-        "EXCEPTION_HANDLER": "projects.api.errors.exception_handler",
-        "DEFAULT_FILTER_BACKENDS": [
-            "django_filters.rest_framework.DjangoFilterBackend",
-            "rest_framework.filters.OrderingFilter",
-        ],
-        "PAGE_SIZE": 50,
-    }
-)
-# Django's cache holds the API throttle's budgets. Unset: local memory, one cache per
-# process, so with several gunicorn workers each has its own budget. Production sets
-# a shared Redis (docs/deployment.md "API throttle").
-MLTRL_CACHE_URL = env_str("MLTRL_CACHE_URL")
-if MLTRL_CACHE_URL and not MLTRL_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured(
-        f"MLTRL_CACHE_URL={MLTRL_CACHE_URL!r} is not a Redis URL; use redis://host:6379/1."
-    )
-if MLTRL_CACHE_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": MLTRL_CACHE_URL,
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Swagger UI and Redoc from the sidecar package's static files (no CDN).
-INSTALLED_APPS += ["drf_spectacular_sidecar"]
-SPECTACULAR_SETTINGS.update(
-    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
-)
-# Push webhooks in (docs/api.md "Push webhooks"): unset refuses every delivery.
-MLTRL_GITHUB_WEBHOOK_SECRET = env_secret("MLTRL_GITHUB_WEBHOOK_SECRET")
-MLTRL_GITLAB_WEBHOOK_TOKEN = env_secret("MLTRL_GITLAB_WEBHOOK_TOKEN")
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    "LevelEnum": "projects.levels.Level",
-    "RequestStateEnum": "reviews.models.RequestState",
-    "RequestKindEnum": "reviews.models.RequestKind",
-    "OpenKindEnum": ["advance", "switchback"],
-    "GateItemStateEnum": ["pass", "waived", "failing", "missing"],
-    "CheckRunStatusEnum": "gates.models.CheckRunStatus",
-    "CheckOutcomeEnum": "gates.models.CheckOutcome",
-    "ProjectStatusEnum": "projects.models.ProjectStatus",
-}
-# --- end of the API block -----------------------------------------------------------
 
-# --- webhooks out (docs/api.md "Webhooks out") ---------------------------------------
-INSTALLED_APPS += ["webhooks"]
-# Each subscription's signing secret is HMAC-SHA256(MLTRL_WEBHOOK_KEY, its stored seed):
-# the database never holds a usable secret. Derived from SECRET_KEY when unset;
-# changing it changes every subscription's secret.
-MLTRL_WEBHOOK_KEY = (
-    env_secret("MLTRL_WEBHOOK_KEY")
-    or hmac.new(SECRET_KEY.encode(), b"mltrl-webhook-secret-key", hashlib.sha256).hexdigest()
-)
-if len(MLTRL_WEBHOOK_KEY) < 32:
-    raise ImproperlyConfigured("MLTRL_WEBHOOK_KEY must be at least 32 characters long.")
-# Hosts that may use http and resolve to internal addresses (empty: https to
-# global addresses only, like repository URLs).
-MLTRL_WEBHOOK_ALLOWED_HOSTS = env_list("MLTRL_WEBHOOK_ALLOWED_HOSTS", [])
-MLTRL_WEBHOOK_TIMEOUT_S = env_int("MLTRL_WEBHOOK_TIMEOUT_S", 10, minimum=1)
-MLTRL_WEBHOOK_MAX_ATTEMPTS = env_int("MLTRL_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
-# Attempt n waits BACKOFF_S * 2**(n-1) seconds after attempt n-1, at most BACKOFF_MAX_S.
-MLTRL_WEBHOOK_BACKOFF_S = env_int("MLTRL_WEBHOOK_BACKOFF_S", 30, minimum=0)
-MLTRL_WEBHOOK_BACKOFF_MAX_S = env_int("MLTRL_WEBHOOK_BACKOFF_MAX_S", 3600, minimum=1)
-# A delivery due this long ago whose message never came is sent again (outbox).
-MLTRL_WEBHOOK_RESEND_AFTER_S = env_int("MLTRL_WEBHOOK_RESEND_AFTER_S", 300, minimum=1)
-# Waivers expiring within this many hours are announced once (``waiver.expiring``).
-MLTRL_WAIVER_EXPIRING_HOURS = env_int("MLTRL_WAIVER_EXPIRING_HOURS", 72, minimum=1)
-CELERY_BEAT_SCHEDULE["waivers-expiring"] = {
-    "task": "reviews.announce_expiring_waivers",
-    "schedule": float(env_int("MLTRL_WAIVER_SCAN_PERIOD_S", 3600, minimum=60)),
-}
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {
-        "WebhookEventEnum": "webhooks.models.WebhookEvent",
-        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
-    }
-)
-# --- end of the webhooks block ----------------------------------------------------------
+# Token digests (``MLTRL_TOKEN_KEY``) and webhook signing secrets (``MLTRL_WEBHOOK_KEY``)
+# are keyed with their own secret, or one derived from SECRET_KEY when unset.
+MLTRL_TOKEN_KEY = key_derived("MLTRL_TOKEN_KEY", SECRET_KEY, "mltrl-api-token-key")
+MLTRL_WEBHOOK_KEY = key_derived("MLTRL_WEBHOOK_KEY", SECRET_KEY, "mltrl-webhook-secret-key")
+REST_FRAMEWORK.update(API_REST_FRAMEWORK)
+INSTALLED_APPS += ["drf_spectacular_sidecar", "webhooks"]
+SPECTACULAR_SETTINGS.update(SIDECAR_SETTINGS)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = API_ENUM_NAMES
+CELERY_BEAT_SCHEDULE["waivers-expiring"] = WAIVERS_EXPIRING_BEAT
