@@ -20,12 +20,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-ENV_READERS = {"env_str", "env_bool", "env_int", "env_list", "env_secret"}
+ENV_READERS = {"env_str", "env_bool", "env_int", "env_list", "env_secret", "key_derived"}
 
 
 def settings_env_names() -> set[str]:
-    """Every variable settings.py reads through the env helpers (``*_FILE`` for secrets)."""
-    tree = ast.parse((ROOT / "mltrl_site" / "settings.py").read_text(encoding="utf-8"))
+    """Every variable the settings modules read through the env helpers (``*_FILE`` for
+    secrets; ``key_derived`` reads a secret too)."""
+    names: set[str] = set()
+    for module in sorted((ROOT / "mltrl_site").glob("settings*.py")):
+        names |= _env_names(ast.parse(module.read_text(encoding="utf-8")))
+    # database_from_url() is given the value of DATABASE_URL, read by env_str above.
+    return names
+
+
+def _env_names(tree: ast.AST) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
         if (
@@ -36,9 +44,8 @@ def settings_env_names() -> set[str]:
             and isinstance(node.args[0], ast.Constant)
         ):
             names.add(node.args[0].value)
-            if node.func.id == "env_secret":
+            if node.func.id in ("env_secret", "key_derived"):
                 names.add(f"{node.args[0].value}_FILE")
-    # database_from_url() is given the value of DATABASE_URL, read by env_str above.
     return names
 
 
