@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
@@ -79,8 +80,9 @@ class Filters:
             q &= Q(**{f"{prefix}status": self.status})
         return q
 
-    def query(self, **extra: object) -> str:
-        """The query string of these filters plus ``extra`` (for links and exports)."""
+    @cached_property
+    def _encoded(self) -> str:
+        """The filters' own part of every query string (encoded once per page)."""
         pairs: list[tuple[str, object]] = [("team", t) for t in self.teams]
         for key, value, default in (
             ("phase", self.phase, ""),
@@ -91,8 +93,12 @@ class Filters:
         ):
             if value != default:
                 pairs.append((key, value))
-        pairs += [(k, v) for k, v in extra.items() if v is not None and v != ""]
         return urlencode(pairs)
+
+    def query(self, **extra: object) -> str:
+        """The query string of these filters plus ``extra`` (for links and exports)."""
+        more = urlencode([(k, v) for k, v in extra.items() if v is not None and v != ""])
+        return "&".join(part for part in (self._encoded, more) if part)
 
 
 def _int(params: QueryDict, key: str, default: int, low: int, high: int) -> int:

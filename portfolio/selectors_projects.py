@@ -14,48 +14,57 @@ percentile taken in Python (``tables.percentile``, the same interpolation).
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django.db import connection
 from django.db.models import Count, F, FilteredRelation, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from projects.levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL
-from projects.models import LevelStay
+from projects.models import LevelStay, Team
 
 from .filters import Filters, in_scope
-from .tables import Table, percentile
+from .tables import Drill, Table, percentile
 
 LEVEL_RANGE = range(LOWEST_LEVEL, HIGHEST_LEVEL + 1)
-EPOCH = "extract(epoch FROM left_at - entered_at)"
+# date_part, not extract: extract answers numeric (PostgreSQL 14+), slower to compute and sort.
+EPOCH = "date_part('epoch', left_at - entered_at)"
 # Raw SQL below wraps SQL compiled by the ORM (``sql_with_params``) and constants;
 # every value is a bound parameter, hence the S608 exemptions.
 
 
 def levels_by_team(scope: QuerySet, f: Filters) -> Table:
-    """Projects at each level 0-9, one row per team (one query)."""
+    """Projects at each level 0-9, one row per team (two queries).
+
+    Grouped by the team's id (integers group faster than names), then the teams
+    of the result are read once for their names and slugs.
+    """
     table = Table(
         "levels",
         "Projects by level and team",
         [("team", "Team")] + [(f"l{n}", str(n)) for n in LEVEL_RANGE] + [("total", "Total")],
     )
-    counts = (
-        scope.values("team__slug", "team__name", "level")
-        .annotate(n=Count("pk"))
-        .order_by("team__name", "level")
+    by_team: dict[int, dict[int, int]] = {}
+    grouped = scope.values_list("team_id", "level").annotate(n=Count("*")).order_by()
+    with connection.cursor() as cursor:  # ~2,000 rows: plain tuples, no ORM converters
+        cursor.execute(*grouped.query.sql_with_params())
+        for team_id, level, n in cursor.fetchall():
+            by_team.setdefault(team_id, {})[level] = n
+    names = (
+        Team.objects.filter(pk__in=list(by_team)).order_by("name").values_list("pk", "slug", "name")
     )
-    teams: dict[str, dict] = {}
-    for row in counts:
-        slug = row["team__slug"]
-        teams.setdefault(slug, {"team": row["team__name"], "slug": slug})[f"l{row['level']}"] = row[
-            "n"
-        ]
-    for slug, row in teams.items():
-        full = {"team": row["team"], **{f"l{n}": row.get(f"l{n}", 0) for n in LEVEL_RANGE}}
-        full["total"] = sum(full[f"l{n}"] for n in LEVEL_RANGE)
-        drill = {f"l{n}": ("projects", {"in_team": slug, "level": n}) for n in LEVEL_RANGE}
-        drill["total"] = ("projects", {"in_team": slug})
-        table.add(full, drill)
+    for team_id, slug, name in names:
+        levels = by_team[team_id]
+        full = {"team": name, **{f"l{n}": levels.get(n, 0) for n in LEVEL_RANGE}}
+        full["total"] = sum(levels.values())
+        table.add(full, partial(_team_drills, slug))
     return table
+
+
+def _team_drills(slug: str) -> dict[str, Drill]:
+    drill = {f"l{n}": ("projects", {"in_team": slug, "level": n}) for n in LEVEL_RANGE}
+    drill["total"] = ("projects", {"in_team": slug})
+    return drill
 
 
 def _reached(scope: QuerySet) -> QuerySet:
@@ -81,9 +90,13 @@ def funnel(scope: QuerySet, f: Filters) -> Table:
         [("level", "Level"), ("reached", "Projects"), ("conversion", "From level below (%)")],
         note="A project entering at level L through an entry review counts as reaching L.",
     )
-    counts = _reached(scope).aggregate(
-        **{f"r{n}": Count("pk", filter=Q(reached__gte=n)) for n in LEVEL_RANGE}
-    )
+    # One row per highest level held (at most ten), summed from the top down here:
+    # cheaper than ten filtered counts over every project.
+    at = dict(_reached(scope).values_list("reached").annotate(n=Count("*")).order_by())
+    counts, running = {}, 0
+    for n in reversed(LEVEL_RANGE):
+        running += at.get(n, 0)
+        counts[f"r{n}"] = running
     previous = None
     for n in LEVEL_RANGE:
         reached = counts[f"r{n}"]

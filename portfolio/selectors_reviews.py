@@ -11,6 +11,7 @@ review page.
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from functools import partial
 
 from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet
@@ -19,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from gates.models import PASSING_OUTCOMES, CheckOutcome, CheckResult, CheckRunStatus
+from projects.models import Team
 from reviews.models import (
     UNDER_REVIEW_STATES,
     LevelChangeRequest,
@@ -31,7 +33,7 @@ from reviews.models import (
 )
 
 from .filters import Filters, in_scope
-from .tables import Table, percentile
+from .tables import Drill, Table, percentile
 
 WAITING_DAYS = 14  # an open request older than this is "waiting long"
 EXPIRING_DAYS = 14  # a waiver ending within this is "expiring"
@@ -49,9 +51,7 @@ def requests_in(scope: QuerySet) -> QuerySet:
 
 def _open_slots(scope: QuerySet) -> QuerySet:
     """Empty sign-off places of the open requests in ``scope`` (the ``OpenSlot`` rollup)."""
-    return in_scope(
-        OpenSlot.objects.filter(request__state=RequestState.OPEN), scope, "request__project"
-    )
+    return in_scope(OpenSlot.objects.all(), scope, "project")
 
 
 def waiting_on_ids(scope: QuerySet, key: tuple[str, str, str]) -> QuerySet:
@@ -59,7 +59,7 @@ def waiting_on_ids(scope: QuerySet, key: tuple[str, str, str]) -> QuerySet:
     roles, team, slot_scope = key
     return (
         _open_slots(scope)
-        .filter(roles=roles, scope=slot_scope, request__project__team__name=team)
+        .filter(roles=roles, scope=slot_scope, project__team__name=team)
         .values("request_id")
     )
 
@@ -72,19 +72,22 @@ def bottlenecks(scope: QuerySet, f: Filters) -> Table:
     """
     grouped = (
         _open_slots(scope)
-        .values("roles", "scope", "request__project__team__name")
-        .annotate(n=Count("request", distinct=True), oldest=Min("refreshed_at"))
+        .values("roles", "scope", "project__team_id")
+        # One row per (request, roles, scope) (``openslot_one_per_request_slot``):
+        # rows counted are requests counted, and the groups can be hashed.
+        .annotate(n=Count("*"), oldest=Min("refreshed_at"))
         .order_by()
     )
     sql, params = grouped.query.sql_with_params()
-    team_col = '"request__project__team__name"'
-    order = f"n DESC, roles, {team_col}, scope"
+    order = "n DESC, roles, t.name, scope"
     with connection.cursor() as cursor:
-        # The oldest refresh once, on the first row, not a timestamp parsed per row
-        # (a large organisation has ~1,000 rows here).
+        # Grouped by the team's id, its name joined to the ~1,000 groups afterwards
+        # (not to each of the ~3,600 slots); the oldest refresh once, on the first
+        # row, not a timestamp parsed per row.
         cursor.execute(
-            f"SELECT roles, scope, {team_col}, n, CASE WHEN row_number() OVER w = 1 "  # noqa: S608
+            "SELECT roles, scope, t.name, n, CASE WHEN row_number() OVER w = 1 "  # noqa: S608
             f"THEN min(oldest) OVER () END FROM ({sql}) AS g "
+            f'JOIN {Team._meta.db_table} AS t ON t.id = g."project__team_id" '
             f"WINDOW w AS (ORDER BY {order}) ORDER BY {order}",
             params,
         )
@@ -120,9 +123,13 @@ def bottlenecks(scope: QuerySet, f: Filters) -> Table:
                 "where": SCOPE_WORDS.get(row["scope"], row["scope"]),
                 "requests": row["n"],
             },
-            {"requests": ("requests", {"waiting_on": f"{row['roles']}|{team}|{row['scope']}"})},
+            partial(_waiting_drill, f"{row['roles']}|{team}|{row['scope']}"),
         )
     return table
+
+
+def _waiting_drill(key: str) -> dict[str, Drill]:
+    return {"requests": ("requests", {"waiting_on": key})}
 
 
 def cycle_time(scope: QuerySet, f: Filters) -> Table:
@@ -143,18 +150,24 @@ def cycle_time(scope: QuerySet, f: Filters) -> Table:
         sql, params = decided.values(
             "kind", "from_level", "to_level", "created_at", "decided_at"
         ).query.sql_with_params()
-        epoch = "extract(epoch FROM decided_at - created_at)"
+        # Grouped by an integer gate key (advance: from * 10 + to; entry -1; switchback
+        # -2) and timed with date_part (double precision; extract answers numeric):
+        # about half the time of grouping by the kind's text.
+        gate = (
+            "CASE kind WHEN 'advance' THEN from_level * 10 + to_level "
+            "WHEN 'entry' THEN -1 WHEN 'switchback' THEN -2 END"
+        )
+        epoch = "date_part('epoch', decided_at - created_at)"
         with connection.cursor() as cursor:
             # Entry and switchback requests share one gate whatever their levels.
             cursor.execute(
-                "SELECT kind, CASE WHEN kind = 'advance' THEN from_level END AS a, "  # noqa: S608
-                "CASE WHEN kind = 'advance' THEN to_level END AS b, count(*), "
+                f"SELECT {gate}, count(*), "  # noqa: S608
                 f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {epoch}) "
-                f"FROM ({sql}) AS d GROUP BY 1, 2, 3",
+                f"FROM ({sql}) AS d GROUP BY 1",
                 params,
             )
-            for kind, a, b, n, (med, p90) in cursor.fetchall():
-                stats[gate_label(kind, a, b)] = (n, float(med), float(p90))
+            for key, n, (med, p90) in cursor.fetchall():
+                stats[_gate_of_key(key)] = (n, float(med), float(p90))
     else:
         durations: dict[str, list[float]] = {}
         for kind, a, b, opened, closed in decided.values_list(
@@ -172,6 +185,13 @@ def cycle_time(scope: QuerySet, f: Filters) -> Table:
             {"decided": ("requests", {"gate": gate, "decided": 1})},
         )
     return table
+
+
+def _gate_of_key(key: int) -> str:
+    """The gate label of ``cycle_time``'s integer key."""
+    if key < 0:
+        return RequestKind.ENTRY.value if key == -1 else RequestKind.SWITCHBACK.value
+    return gate_label(RequestKind.ADVANCE, key // 10, key % 10)
 
 
 def _gate_order(gate: str) -> tuple:

@@ -3,17 +3,21 @@
 Every figure of the portfolio is a cell of a ``Table``; the page renders it (and a
 chart from it), the CSV export writes it, the API returns it. A cell may name
 its drill-down: ``("projects" | "requests", {extra query parameters})``, which
-the views turn into a link to the list page with the dashboard's filters.
+the views turn into a link to the list page with the dashboard's filters. A row's
+drills may be given as a function that makes them: the page links only the rows
+it shows (25 of a large organisation's hundreds), and the CSV and JSON none.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 Drill = tuple[str, dict[str, Any]]
+Drills = dict[str, Drill] | Callable[[], dict[str, Drill]]
 
 
 @dataclass
@@ -22,12 +26,17 @@ class Table:
     title: str
     columns: list[tuple[str, str]]  # (key, label)
     rows: list[dict[str, Any]] = field(default_factory=list)
-    drills: list[dict[str, Drill]] = field(default_factory=list)  # parallel to rows
+    drills: list[Drills] = field(default_factory=list)  # parallel to rows
     note: str = ""
 
-    def add(self, row: dict[str, Any], drill: dict[str, Drill] | None = None) -> None:
+    def add(self, row: dict[str, Any], drill: Drills | None = None) -> None:
         self.rows.append(row)
         self.drills.append(drill or {})
+
+    def drill(self, i: int) -> dict[str, Drill]:
+        """Row ``i``'s drills: column -> (list, extra query parameters)."""
+        drills = self.drills[i]
+        return drills() if callable(drills) else drills
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from projects.levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL, Phase
@@ -36,9 +38,12 @@ def _links(table: Table, f: Filters) -> list[dict[str, str]]:
     """For each row: column -> URL of the list behind that number."""
     bases = {target: reverse("portfolio:" + target) for target in ("projects", "requests")}
     out = []
-    for drills in table.drills:
+    for i in range(len(table.rows)):
         out.append(
-            {col: f"{bases[target]}?{f.query(**extra)}" for col, (target, extra) in drills.items()}
+            {
+                col: f"{bases[target]}?{f.query(**extra)}"
+                for col, (target, extra) in table.drill(i).items()
+            }
         )
     return out
 
@@ -66,21 +71,26 @@ def _shown(table: Table) -> Table:
     )
 
 
-def _cells(table: Table, f: Filters) -> list[list[dict[str, Any]]]:
-    """Rows as lists of cells ``{"value", "link", "numeric"}`` in column order."""
-    rows = []
-    for row, links in zip(table.rows, _links(table, f), strict=True):
-        rows.append(
-            [
-                {
-                    "value": row.get(key),
-                    "link": links.get(key),
-                    "numeric": isinstance(row.get(key), int | float) and key not in ("level",),
-                }
-                for key, _ in table.columns
-            ]
-        )
-    return rows
+def _cell(value: Any, link: str | None, header: bool) -> SafeString:
+    """One cell's HTML: the row's first cell is its header; a number links to its list.
+
+    Built here rather than in the template: a page shows about 1,500 cells, and
+    five template nodes per cell were a third of the page's rendering time.
+    """
+    shown = "-" if value is None else value
+    inner = format_html('<a href="{}">{}</a>', link, shown) if link else conditional_escape(shown)
+    if header:
+        return format_html('<th scope="row">{}</th>', inner)
+    return format_html('<td class="num">{}</td>', inner)
+
+
+def _cells(table: Table, f: Filters) -> list[list[SafeString]]:
+    """Rows as lists of cell HTML in column order."""
+    keys = [key for key, _ in table.columns]
+    return [
+        [_cell(row.get(key), links.get(key), i == 0) for i, key in enumerate(keys)]
+        for row, links in zip(table.rows, _links(table, f), strict=True)
+    ]
 
 
 def _filter_context(request: HttpRequest, f: Filters) -> dict[str, Any]:

@@ -236,10 +236,22 @@ class OpenSlot(models.Model):
     request = models.ForeignKey(
         LevelChangeRequest, on_delete=models.CASCADE, related_name="open_slots"
     )
+    # The request's project, copied (a request never changes project): the
+    # bottleneck view groups by its team without joining the requests.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     roles = models.CharField(max_length=200)  # "research-lead" or "a or b"
     scope = models.CharField(max_length=32)
     missing = models.PositiveSmallIntegerField()
     refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Places of one (roles, scope) are one row: a count of rows is a count of
+            # requests (no DISTINCT, so the database may group by hashing).
+            models.UniqueConstraint(
+                fields=["request", "roles", "scope"], name="openslot_one_per_request_slot"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.request_id} waits on {self.roles} ({self.scope})"

@@ -5,10 +5,12 @@
 resubmission, new commit, waiver or re-evaluation), inside that transaction,
 with the request locked: the rows are replaced by the places the reviews app's
 own slot matching (``reviews.evaluation.match_slots``) leaves empty, or removed
-once the request is no longer open. ``open_slots_rebuild`` recomputes every
-open request's rows (beat, ``manage.py rebuild_open_slots``, the migration, the
-bulk seeder): the one change it catches that evaluation does not see is a role
-grant revoked after its holder signed. Idempotent.
+once the request is no longer open (``state_machine.transition`` removes them
+on every move out of the open state, so every row is an open request's).
+``open_slots_rebuild`` recomputes every open request's rows (beat,
+``manage.py rebuild_open_slots``, the migration, the bulk seeder): the one change
+it catches that evaluation does not see is a role grant revoked after its holder
+signed. Idempotent.
 """
 
 from __future__ import annotations
@@ -29,25 +31,34 @@ REBUILD_BATCH = 500
 
 
 def _rows(requests: Sequence[LevelChangeRequest], teams: dict[int, int]) -> list[OpenSlot]:
-    """Empty places of ``requests`` (open, with requirements); ``teams``: request -> team id."""
+    """Empty places of ``requests`` (open, with requirements); ``teams``: request -> team id.
+
+    Slots of the same roles and scope (a policy may list such a slot twice) are
+    one row with their empty places added up.
+    """
     now = timezone.now()
     approvals = approvals_many(list(requests))
-    rows = []
+    rows: dict[tuple[int, str, str], OpenSlot] = {}
     for request in requests:
         slots = Requirements.from_json(request.requirements).slots
         filled = match_slots(slots, approvals[request.pk][0], teams[request.pk])
         for slot, holders in zip(slots, filled, strict=True):
-            if len(holders) < slot.count:
-                rows.append(
-                    OpenSlot(
-                        request_id=request.pk,
-                        roles=" or ".join(slot.roles),
-                        scope=slot.scope,
-                        missing=slot.count - len(holders),
-                        refreshed_at=now,
-                    )
+            if len(holders) >= slot.count:
+                continue
+            roles = " or ".join(slot.roles)
+            row = rows.get((request.pk, roles, slot.scope))
+            if row is None:
+                rows[request.pk, roles, slot.scope] = OpenSlot(
+                    request_id=request.pk,
+                    project_id=request.project_id,
+                    roles=roles,
+                    scope=slot.scope,
+                    missing=slot.count - len(holders),
+                    refreshed_at=now,
                 )
-    return rows
+            else:
+                row.missing += slot.count - len(holders)
+    return list(rows.values())
 
 
 def open_slots_refresh(request: LevelChangeRequest) -> None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from projects.audit import audit_record
 
-from .models import TERMINAL_STATES, LevelChangeRequest, RequestState
+from .models import TERMINAL_STATES, LevelChangeRequest, OpenSlot, RequestState
 
 
 class Event(StrEnum):
@@ -79,6 +79,9 @@ def transition(
         request.decided_at = timezone.now()
         fields.append("decided_at")
     request.save(update_fields=fields)
+    if source == RequestState.OPEN and target != RequestState.OPEN:
+        # The bottleneck rollup holds open requests only (reviews/open_slots.py).
+        OpenSlot.objects.filter(request_id=request.pk).delete()
     audit_record(
         kind=f"request.{event.value}",
         actor=actor,

@@ -5,10 +5,8 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    """The empty places of every open request (what beat's rebuild computes)."""
-    from reviews.open_slots import open_slots_rebuild
-
-    open_slots_rebuild()
+    """Moved to 0009: the rebuild uses the current ``OpenSlot`` model, whose columns
+    exist only once every later migration of the table has run."""
 
 
 class Migration(migrations.Migration):

@@ -14,7 +14,7 @@ from projects import services
 from projects.models import Project, ReviewRole
 from reviews import services as reviews
 from reviews.models import OpenSlot, RequestKind, RequestState
-from reviews.open_slots import open_slots_rebuild
+from reviews.open_slots import open_slots_rebuild, open_slots_refresh
 from tests.org import admin_actor, build_org
 
 
@@ -97,3 +97,54 @@ def test_rebuild_equals_the_incremental_rows_and_catches_a_revoked_role(org, req
         (request_1_2.pk, "research-lead", "any", 1),
         (request_1_2.pk, "research-peer", "any", 1),
     ]
+
+
+def _every_row_is_an_open_requests() -> bool:
+    """The rollup's invariant the bottleneck view relies on (it no longer joins requests)."""
+    return not OpenSlot.objects.exclude(request__state=RequestState.OPEN).exists()
+
+
+def _waiting(org) -> list[dict]:
+    return {t.key: t.rows for t in dashboard_tables(org.manager, Filters())}["waiting_on"]
+
+
+def test_leaving_the_open_state_removes_the_places_at_once(org, request_1_2):
+    """Request changes, resubmit, withdraw: rows follow the state in the same
+    transaction, with the request's project copied on each row."""
+    assert set(OpenSlot.objects.values_list("project_id", flat=True)) == {org.project.pk}
+    reviews.signoff_record(
+        level_request=request_1_2,
+        actor=org.peer,
+        decision="request_changes",
+        tasks=["add an evaluation section to the card"],
+    )
+    request_1_2.refresh_from_db()
+    assert request_1_2.state == RequestState.CHANGES_REQUESTED
+    assert OpenSlot.objects.count() == 0 and _waiting(org) == []
+    reviews.request_resubmit(level_request=request_1_2, actor=org.researcher)
+    assert _slots() == [
+        (request_1_2.pk, "research-lead", "any", 1),
+        (request_1_2.pk, "research-peer", "any", 1),
+    ]
+    assert _every_row_is_an_open_requests()
+    reviews.request_withdraw(level_request=request_1_2, actor=org.researcher)
+    assert OpenSlot.objects.count() == 0 and _waiting(org) == []
+
+
+def test_a_slot_listed_twice_is_one_row_with_its_places_added(org, request_1_2):
+    """Two slots of the same roles and scope: one row (the unique constraint the
+    bottleneck count relies on), missing = both slots' empty places."""
+    requirements = dict(request_1_2.requirements)
+    lead = {"roles": ["research-lead"], "count": 1, "scope": "any"}
+    requirements["slots"] = [lead, {**lead, "count": 2}]
+    with transaction.atomic():
+        type(request_1_2).objects.filter(pk=request_1_2.pk).update(requirements=requirements)
+        request_1_2.refresh_from_db()
+        open_slots_refresh(request_1_2)
+    assert _slots() == [(request_1_2.pk, "research-lead", "any", 3)]
+    assert _waiting(org) == [
+        {"role": "research-lead", "team": "Research", "where": "any team", "requests": 1}
+    ]
+    OpenSlot.objects.all().delete()
+    open_slots_rebuild()
+    assert _slots() == [(request_1_2.pk, "research-lead", "any", 3)]
