@@ -75,15 +75,25 @@ def backoff_s(attempt: int) -> float:
     return float(min(base, settings.MLTRL_WEBHOOK_BACKOFF_MAX_S))
 
 
+EARLY_TOLERANCE_S = 2.0
+
+
 def _sending_stale_before(now: datetime) -> datetime:
     """A delivery in ``sending`` longer than this was abandoned by a dead worker."""
     return now - timedelta(seconds=settings.MLTRL_WEBHOOK_TIMEOUT_S * 3 + 60)
 
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
-    """Take the delivery for one attempt (compare-and-swap); None if not ours to send."""
+    """Take the delivery for one attempt (compare-and-swap); None if not ours to send.
+
+    A pending delivery is due once its backoff has run (``next_attempt_at``, with
+    ``EARLY_TOLERANCE_S`` for a timer that fires a little early): a duplicate
+    message (a broker redelivery, a resend racing the scheduled one) arriving
+    sooner is dropped, and the scheduled message, or the outbox, sends it.
+    """
     now = timezone.now()
-    claimable = Q(status=DeliveryStatus.PENDING) | Q(
+    due = now + timedelta(seconds=EARLY_TOLERANCE_S)
+    claimable = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=due) | Q(
         status=DeliveryStatus.SENDING, claimed_at__lt=_sending_stale_before(now)
     )
     with transaction.atomic():

@@ -266,3 +266,31 @@ def test_a_receiver_dripping_its_answer_is_cut_at_the_timeout(
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "failed"
     assert delivery.error == "Unreachable: no complete answer within 1 s"
+
+
+def test_a_duplicate_message_before_the_backoff_ends_is_dropped(
+    org, loopback_hooks, settings, django_capture_on_commit_callbacks
+):
+    """Attempt 1 fails; a second message for the delivery (a broker redelivery)
+    arrives at once: no attempt before ``next_attempt_at``; once due, it is sent."""
+    from webhooks.delivery import delivery_attempt
+
+    settings.MLTRL_WEBHOOK_BACKOFF_S = 60
+    with Receiver(statuses=[500, 200]) as server:
+        subscribe(org, server.url, ["request.opened"])
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            _open(org)
+        for callback in callbacks:  # the first attempt only (its retry is not run)
+            callback()
+        delivery = WebhookDelivery.objects.get()
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=50)
+        assert delivery_attempt(delivery.pk) is None  # the early duplicate
+        assert len(server.received) == 1
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert delivery_attempt(delivery.pk) == "delivered"
+        assert len(server.received) == 2
