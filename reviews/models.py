@@ -95,6 +95,9 @@ class LevelChangeRequest(models.Model):
                 condition=models.Q(kind="switchback", state="approved"),
                 name="request_switchback_decided",
             ),
+            # The API's request list, newest first: its first page read in index
+            # order, not all requests sorted (34,000 at 10,000 projects: 80 -> 18 ms).
+            models.Index(fields=["-created_at", "-id"], name="request_newest_first"),
         ]
 
     def __str__(self) -> str:
