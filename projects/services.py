@@ -40,7 +40,7 @@ from .permissions import (
     require_team_member,
 )
 from .repo_urls import branch_name_problem, validate_repository_url
-from .signals import card_changed
+from .signals import card_changed, role_revoked
 from .slugs import project_slug_problem
 
 # Which team group receives which project permission.
@@ -188,6 +188,9 @@ def _role_revoke(grant: RoleGrant, actor: Any) -> None:
         actor=actor,
         payload={"team": team.slug, "user": user.get_username(), "role": grant.role.key},
     )
+    user_id = user.pk
+    # robust: a receiver's failure is logged, never the revocation's (it has committed).
+    transaction.on_commit(lambda: role_revoked.send(sender=RoleGrant, user_id=user_id), robust=True)
 
 
 # --- projects ----------------------------------------------------------------------

@@ -10,7 +10,8 @@ on every move out of the open state, so every row is an open request's).
 ``open_slots_rebuild`` recomputes every open request's rows (beat,
 ``manage.py rebuild_open_slots``, the migration, the bulk seeder): the one change
 it catches that evaluation does not see is a role grant revoked after its holder
-signed. Idempotent.
+signed, and for that one the requests the holder signed are rebuilt right after
+the revocation commits (``reviews.receivers``); beat is the backstop. Idempotent.
 """
 
 from __future__ import annotations
@@ -70,16 +71,16 @@ def open_slots_refresh(request: LevelChangeRequest) -> None:
         OpenSlot.objects.bulk_create(_rows([request], {request.pk: request.project.team_id}))
 
 
-def open_slots_rebuild() -> int:
-    """Recompute the empty places of every open request; returns how many rows."""
+def open_slots_rebuild(request_ids: Sequence[int] | None = None) -> int:
+    """Recompute the empty places of every open request (or of those of
+    ``request_ids``); returns how many rows."""
     written = 0
     with transaction.atomic():
         OpenSlot.objects.exclude(request__state=RequestState.OPEN).delete()
-        ids = list(
-            LevelChangeRequest.objects.filter(state=RequestState.OPEN)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        open_requests = LevelChangeRequest.objects.filter(state=RequestState.OPEN)
+        if request_ids is not None:
+            open_requests = open_requests.filter(pk__in=list(request_ids))
+        ids = list(open_requests.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), REBUILD_BATCH):
         chunk = ids[start : start + REBUILD_BATCH]
         with transaction.atomic():

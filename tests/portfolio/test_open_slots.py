@@ -81,8 +81,9 @@ def test_rebuild_equals_the_incremental_rows_and_catches_a_revoked_role(org, req
     assert _slots() == incremental
     assert open_slots_rebuild() == 1  # idempotent
     assert _slots() == incremental
-    # The peer loses the role: their approval no longer counts; evaluation did not
-    # run, so only the rebuild (beat) sees it.
+    # The peer loses the role: their approval no longer counts. Evaluation did not
+    # run and the revocation's after-commit rebuild does not run in this test's
+    # transaction, so only the rebuild (beat, the command) sees it here.
     services.role_revoke(
         team=org.teams["research"],
         user=org.peer,
@@ -93,6 +94,26 @@ def test_rebuild_equals_the_incremental_rows_and_catches_a_revoked_role(org, req
     out = StringIO()
     call_command("rebuild_open_slots", stdout=out)
     assert "2 rows" in out.getvalue()
+    assert _slots() == [
+        (request_1_2.pk, "research-lead", "any", 1),
+        (request_1_2.pk, "research-peer", "any", 1),
+    ]
+
+
+def test_a_revoked_role_empties_its_holders_places_once_committed(
+    org, request_1_2, django_capture_on_commit_callbacks
+):
+    """The revocation's commit rebuilds the rows of the requests its holder signed
+    (not only beat's next rebuild)."""
+    reviews.signoff_record(level_request=request_1_2, actor=org.peer, decision="approve")
+    assert _slots() == [(request_1_2.pk, "research-lead", "any", 1)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.role_revoke(
+            team=org.teams["research"],
+            user=org.peer,
+            role=ReviewRole.objects.get(key="research-peer"),
+            actor=admin_actor(),
+        )
     assert _slots() == [
         (request_1_2.pk, "research-lead", "any", 1),
         (request_1_2.pk, "research-peer", "any", 1),
