@@ -28,6 +28,7 @@ from reviews.api.requests import (
     RequestListView,
     RequestRerunView,
     RequestResubmitView,
+    RequestSubmitView,
     RequestWithdrawView,
     SignOffCreateView,
 )
@@ -67,6 +68,7 @@ urlpatterns = [
     path("requests/", RequestListView.as_view(), name="api-requests"),
     path("requests/<int:pk>/", RequestDetailView.as_view(), name="api-request"),
     path("requests/<int:pk>/withdraw/", RequestWithdrawView.as_view(), name="api-request-withdraw"),
+    path("requests/<int:pk>/submit/", RequestSubmitView.as_view(), name="api-request-submit"),
     path("requests/<int:pk>/resubmit/", RequestResubmitView.as_view(), name="api-request-resubmit"),
     path("requests/<int:pk>/signoffs/", SignOffCreateView.as_view(), name="api-request-signoffs"),
     path("requests/<int:pk>/rerun/", RequestRerunView.as_view(), name="api-request-rerun"),

@@ -23,6 +23,7 @@ class ReviewActions:
     comment: bool = False
     withdraw: bool = False
     resubmit: bool = False
+    submit: bool = False
     rerun: bool = False
     waive_checks: tuple[str, ...] = ()
     revocable: frozenset[int] = field(default_factory=frozenset)
@@ -63,6 +64,9 @@ def review_actions(user: Any, lr: LevelChangeRequest, waivers: list[Waiver]) -> 
         withdraw=lr.state in (*UNDER_REVIEW_STATES, RequestState.DRAFT)
         and (is_requester or requester_side),
         resubmit=lr.state == RequestState.CHANGES_REQUESTED and requester_side,
+        # A draft (the worker's proposed switchback of an at-risk project) is
+        # submitted by the owning team: it opens for review.
+        submit=lr.state == RequestState.DRAFT and requester_side,
         rerun=under_review and requester_side and bool(project.repository_url),
         waive_checks=waive_checks,
         revocable=frozenset(revocable),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("reviews/<int:pk>/signoff/", views_actions.signoff, name="signoff"),
     path("reviews/<int:pk>/comment/", views_actions.comment, name="comment"),
     path("reviews/<int:pk>/withdraw/", views_actions.withdraw, name="withdraw"),
+    path("reviews/<int:pk>/submit/", views_actions.submit, name="submit"),
     path("reviews/<int:pk>/resubmit/", views_actions.resubmit, name="resubmit"),
     path("reviews/<int:pk>/rerun/", views_actions.rerun, name="rerun"),
     path("reviews/<int:pk>/waivers/new/", views_actions.waiver_new, name="waiver_new"),

@@ -1,4 +1,4 @@
-"""The review page's write side: sign off, comment, withdraw, resubmit, re-run, waive.
+"""The review page's write side: sign off, comment, withdraw, submit, resubmit, re-run, waive.
 
 Each action is a POST to its own URL that calls one service; GET shows the
 form as a page of its own (so everything works without JavaScript). A request
@@ -138,6 +138,23 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         run=lambda f: services.request_withdraw(
             level_request=lr, actor=request.user, reason=f.cleaned_data["reason"]
         ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit a draft (the proposed switchback of an at-risk project): it opens for review."""
+    lr = _visible(request, pk)
+    require(request.user, Action.REQUEST_LEVEL_CHANGE, lr.project)
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    return _action(
+        request,
+        lr,
+        form,
+        title="Submit the draft for review",
+        button="Submit for review",
+        run=lambda f: services.request_submit(level_request=lr, actor=request.user),
     )
 
 

@@ -1,5 +1,5 @@
 """Level-change requests over the API: list, detail with the gate evaluation, open,
-withdraw, resubmit; sign-offs (by people signed in, never tokens); re-run checks.
+withdraw, submit a draft, resubmit; sign-offs (by people signed in, never tokens); re-run checks.
 
 Writes call ``reviews.services``; the request comes from the caller's visible
 projects (``api_projects``), so what a caller may not see answers 404.
@@ -270,6 +270,20 @@ class RequestWithdrawView(ApiView):
         services.request_withdraw(
             level_request=level_request, actor=request.user, reason=data.validated_data["reason"]
         )
+        return _detail(level_request)
+
+
+class RequestSubmitView(ApiView):
+    """Submit a draft (the proposed switchback of an at-risk project): it opens for review."""
+
+    write_scope = TokenScope.REQUESTS_WRITE.value
+
+    @extend_schema(
+        request=None, responses={200: RequestDetailOut, **error_responses(400, 401, 403, 404)}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        level_request = _visible_request(request, pk)
+        services.request_submit(level_request=level_request, actor=request.user)
         return _detail(level_request)
 
 

@@ -33,6 +33,7 @@ ENDPOINTS = {
     "open": ("post", "/api/v1/requests/", {"project": "nlp", "kind": "advance", "to_level": 1}),
     "withdraw": ("post", "/api/v1/requests/{request}/withdraw/", {}),
     "resubmit": ("post", "/api/v1/requests/{request}/resubmit/", {}),
+    "submit": ("post", "/api/v1/requests/{request}/submit/", None),
     "signoff": ("post", "/api/v1/requests/{request}/signoffs/", {"decision": "request_changes"}),
     "rerun": ("post", "/api/v1/requests/{request}/rerun/", None),
     "card": ("get", "/api/v1/projects/vision/card/", None),
@@ -54,6 +55,7 @@ ENDPOINTS = {
 
 COLUMNS = ("levels", "projects", "project", "gate", "evidence", "checks")
 REQUEST_COLUMNS = ("requests", "request", "open", "withdraw", "resubmit", "signoff", "rerun")
+REQUEST_COLUMNS += ("submit",)
 # caller -> expected status per column; "projects" also says whether vision is listed.
 TABLE = {
     "owner": (200, "listed", 200, 200, 201, 200),
@@ -70,22 +72,23 @@ TABLE = {
     "token_revoked": (401, 401, 401, 401, 401, 401),
 }
 
-# The request is open (resubmit needs changes requested: 400); vision has no repository
-# (rerun: 400); ``open`` targets nlp, a second research project; the reviewer signing
-# is an engineer holding no role this gate counts (400), the owner is the requester.
+# The request is open (resubmit needs changes requested, submit a draft: 400); vision
+# has no repository (rerun: 400); ``open`` targets nlp, a second research project;
+# the reviewer signing is an engineer holding no role this gate counts (400), the
+# owner is the requester.
 REQUEST_TABLE = {
-    "owner": ("listed", 200, 201, 200, 400, 403, 400),
-    "reviewer": ("listed", 200, 404, 403, 403, 400, 403),
-    "other_team": ("hidden", 404, 404, 404, 404, 404, 404),
-    "anonymous": (401, 401, 401, 401, 401, 401, 401),
-    "token_all": ("listed", 200, 201, 200, 400, 403, 400),
-    "token_read": ("listed", 200, 403, 403, 403, 403, 403),
-    "token_evidence": (403, 403, 403, 403, 403, 403, 403),
-    "token_reviewer": ("listed", 200, 404, 403, 403, 403, 403),
-    "token_restricted": ("hidden", 404, 201, 404, 404, 403, 404),
-    "token_owner_restricted": ("listed", 200, 404, 200, 400, 403, 400),
-    "token_expired": (401, 401, 401, 401, 401, 401, 401),
-    "token_revoked": (401, 401, 401, 401, 401, 401, 401),
+    "owner": ("listed", 200, 201, 200, 400, 403, 400, 400),
+    "reviewer": ("listed", 200, 404, 403, 403, 400, 403, 403),
+    "other_team": ("hidden", 404, 404, 404, 404, 404, 404, 404),
+    "anonymous": (401, 401, 401, 401, 401, 401, 401, 401),
+    "token_all": ("listed", 200, 201, 200, 400, 403, 400, 400),
+    "token_read": ("listed", 200, 403, 403, 403, 403, 403, 403),
+    "token_evidence": (403, 403, 403, 403, 403, 403, 403, 403),
+    "token_reviewer": ("listed", 200, 404, 403, 403, 403, 403, 403),
+    "token_restricted": ("hidden", 404, 201, 404, 404, 403, 404, 404),
+    "token_owner_restricted": ("listed", 200, 404, 200, 400, 403, 400, 400),
+    "token_expired": (401, 401, 401, 401, 401, 401, 401, 401),
+    "token_revoked": (401, 401, 401, 401, 401, 401, 401, 401),
 }
 for caller, row in REQUEST_TABLE.items():
     TABLE[caller] = (*TABLE[caller], *row)
@@ -245,6 +248,7 @@ def test_table_covers_every_api_url():
         "requests/<int:pk>/",
         "requests/<int:pk>/withdraw/",
         "requests/<int:pk>/resubmit/",
+        "requests/<int:pk>/submit/",
         "requests/<int:pk>/signoffs/",
         "requests/<int:pk>/rerun/",
         "projects/<slug:slug>/card/",
