@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from projects.models import Project
 
+from .checks import REGISTRY
 from .models import CheckResult, CheckRun, CheckRunStatus, ExternalCheckResult
 
 
@@ -47,8 +48,11 @@ def check_statuses(
             statuses[result.check_key] = CheckStatus(
                 result.check_key, result.outcome, result.message, run.pk
             )
+    # CI speaks only for checks the server does not compute (``refuse_computed_check_key``
+    # refuses the rest); a report stored before that rule never overrules a run.
+    reportable = [k for k in keys if k not in REGISTRY or REGISTRY[k].external]
     reported = ExternalCheckResult.objects.filter(
-        project=project, commit_sha=commit_sha, check_key__in=keys
+        project=project, commit_sha=commit_sha, check_key__in=reportable
     ).order_by("check_key", "-created_at", "-pk")
     seen: set[str] = set()
     for result in reported:

@@ -13,6 +13,7 @@ from projects.audit import audit_record
 from projects.models import Project
 from projects.permissions import SYSTEM_RECORDERS, Action, require, require_system
 
+from .checks import REGISTRY
 from .models import CheckOutcome, CheckResult, CheckRun, CheckRunStatus, ExternalCheckResult
 from .signals import check_results_changed
 
@@ -80,6 +81,21 @@ def check_run_record_completed(
     return run
 
 
+def refuse_computed_check_key(check_key: str) -> None:
+    """CI reports external checks (or its own keys), never one mltrl computes from the
+    repository: a report would otherwise overrule the worker's result at the gate."""
+    check = REGISTRY.get(check_key)
+    if check is not None and not check.external:
+        external = ", ".join(sorted(k for k, c in REGISTRY.items() if c.external))
+        raise ValidationError(
+            {
+                "check": f"{check_key!r} is computed by mltrl from the repository; CI cannot "
+                f"report it. Report one of the external checks ({external}) or a key of your "
+                "own (shown for information, never required by a gate)."
+            }
+        )
+
+
 @transaction.atomic
 def external_result_record(
     *,
@@ -100,6 +116,7 @@ def external_result_record(
     require(actor, Action.REQUEST_LEVEL_CHANGE, project)
     if not check_key or len(check_key) > 64:
         raise ValidationError("A check key of 1 to 64 characters is required.")
+    refuse_computed_check_key(check_key)
     result = ExternalCheckResult.objects.create(
         project=project,
         commit_sha=clean_commit_sha(commit_sha),

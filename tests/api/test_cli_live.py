@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from gates.models import ExternalCheckResult
+from gates.services import check_run_record_completed
+from projects.actors import system_actor
 from reviews import services
 from reviews.models import LevelChangeRequest
 from tests.api.conftest import token_client
@@ -54,12 +56,23 @@ def test_pipeline_posts_evidence_opens_a_request_and_gates_the_deploy(live_serve
 
     post = [
         *("evidence", "post", "--project", "vision", "--commit", SHA),
-        *("--check", "readme_purpose", "--status", "pass", "--metric", "words=120"),
-        *("--idempotency-key", "job-1-readme"),
+        *("--check", "golden_eval", "--status", "pass", "--metric", "f1=0.91"),
+        *("--idempotency-key", "job-1-golden"),
     ]
     assert mltrl(*post, url=url, token=token).returncode == 0
     assert mltrl(*post, url=url, token=token).returncode == 0  # a retried job: replayed
     assert ExternalCheckResult.objects.count() == 1
+    # CI cannot speak for a check mltrl computes from the repository.
+    readme = [*post[:6], *("--check", "readme_purpose", "--status", "pass")]
+    refused = mltrl(*readme, url=url, token=token)
+    assert refused.returncode == 2 and "computed by mltrl" in refused.stderr
+    # The worker's run on the commit passes it.
+    check_run_record_completed(
+        project=org.project,
+        commit_sha=SHA,
+        results=[{"check_key": "readme_purpose", "outcome": "pass", "message": "README"}],
+        actor=system_actor("worker"),
+    )
 
     opened = mltrl(
         *("request", "open", "--project", "vision", "--to-level", "1", "--commit", SHA),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gates.models import ExternalCheckResult
+from gates.services import check_run_record_completed
+from projects.actors import system_actor
 from reviews import services
 from tests.api.conftest import token_client
 from tests.reviews.steps import approve_all, fill_card
@@ -58,6 +60,16 @@ def test_a_refused_post_stores_no_idempotency_record(org):
     assert _post(token_client(org.researcher), body, key="k1").status_code == 201
 
 
+def _run(org, outcome, sha=SHA):
+    """A completed run of the worker on ``sha`` with the README check's ``outcome``."""
+    return check_run_record_completed(
+        project=org.project,
+        commit_sha=sha,
+        results=[{"check_key": "readme_purpose", "outcome": outcome, "message": "README"}],
+        actor=system_actor("worker"),
+    )
+
+
 def _gate(client, level, sha=SHA):
     return client.get(f"/api/v1/projects/vision/gate/?level={level}&commit={sha}")
 
@@ -77,10 +89,27 @@ def test_gate_says_no_with_reasons_then_yes_after_evidence_and_approval(org):
             "message": "No result on this commit yet.",
         }
     ]
-    # CI reports a failing README check: the reason names the outcome.
-    _post(client, {"commit": SHA, "check": "readme_purpose", "status": "fail", "summary": "gone"})
-    assert any("readme_purpose is fail" in r for r in _gate(client, 1).json()["reasons"])
-    _post(client, {"commit": SHA, "check": "readme_purpose", "status": "pass"})
+    # CI cannot speak for a check mltrl computes from the repository (400 on
+    # ``check``): only the worker's run decides it.
+    refused = _post(client, {"commit": SHA, "check": "readme_purpose", "status": "pass"})
+    assert refused.status_code == 400
+    assert "computed by mltrl from the repository" in refused.json()["fields"]["check"][0]
+    assert _gate(client, 1).json()["items"][0]["state"] == "missing"
+    # The worker's run fails the README check (on another commit): the reason names
+    # the outcome, and a CI report stored for that key before the rule existed does
+    # not overrule the run.
+    other = "e" * 40
+    _run(org, "fail", other)
+    assert any("readme_purpose is fail" in r for r in _gate(client, 1, other).json()["reasons"])
+    ExternalCheckResult.objects.create(
+        project=org.project,
+        commit_sha=other,
+        check_key="readme_purpose",
+        outcome="pass",
+        reported_by=org.researcher,
+    )
+    assert any("readme_purpose is fail" in r for r in _gate(client, 1, other).json()["reasons"])
+    _run(org, "pass")
     # Evidence holds, the level is not granted yet.
     answer = _gate(client, 1).json()
     assert answer["allowed"] is False and answer["evidence_level"] >= 1

@@ -59,16 +59,15 @@ def test_a_reviewer_signs_off_in_a_session_and_the_level_changes(org):
     fill_card(org.project)
     from django.db import transaction
 
-    from gates.services import external_result_record
+    from gates.services import check_run_record_completed
     from projects.actors import system_actor
 
-    with transaction.atomic():
-        external_result_record(
+    with transaction.atomic():  # the worker's run passes the README check
+        check_run_record_completed(
             project=org.project,
             commit_sha=SHA_A,
-            check_key="readme_purpose",
-            outcome="pass",
-            actor=system_actor("ci"),
+            results=[{"check_key": "readme_purpose", "outcome": "pass", "message": "README"}],
+            actor=system_actor("worker"),
         )
     lead_token = token_client(org.lead)
     refused = lead_token.post(

@@ -258,9 +258,23 @@ def _waiting_only_on_readme(org):
     return request
 
 
-def test_external_result_on_the_pinned_commit_approves(org, django_capture_on_commit_callbacks):
+def _run(org, sha, outcome):
+    """The worker's completed run on ``sha`` with the README check's ``outcome``."""
+    return check_run_record_completed(
+        project=org.project,
+        commit_sha=sha,
+        results=[{"check_key": "readme_purpose", "outcome": outcome, "message": "README"}],
+        actor=system_actor("worker"),
+    )
+
+
+def test_ci_cannot_report_a_check_the_server_computes(org, django_capture_on_commit_callbacks):
+    """A CI report of ``readme_purpose`` would pass the gate on CI's word: refused."""
     request = _waiting_only_on_readme(org)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ValidationError) as refused,
+    ):
         external_result_record(
             project=org.project,
             commit_sha=SHA_A,
@@ -268,30 +282,17 @@ def test_external_result_on_the_pinned_commit_approves(org, django_capture_on_co
             outcome="pass",
             actor=system_actor("ci"),
         )
-    assert len(callbacks) == 1
+    assert "computed by mltrl from the repository" in refused.value.message_dict["check"][0]
     request.refresh_from_db()
-    org.project.refresh_from_db()
-    assert request.state == RequestState.APPROVED
-    assert org.project.level == 1
+    assert request.state == RequestState.OPEN
+    assert not AuditEvent.objects.filter(kind="check.reported").exists()
 
 
 def test_result_on_another_commit_does_not_approve(org, django_capture_on_commit_callbacks):
     request = _waiting_only_on_readme(org)
     with django_capture_on_commit_callbacks(execute=True):
-        external_result_record(
-            project=org.project,
-            commit_sha=SHA_B,
-            check_key="readme_purpose",
-            outcome="pass",
-            actor=system_actor("ci"),
-        )
-        external_result_record(
-            project=org.project,
-            commit_sha=SHA_A,
-            check_key="readme_purpose",
-            outcome="fail",
-            actor=system_actor("ci"),
-        )
+        _run(org, SHA_B, "pass")
+        _run(org, SHA_A, "fail")
     request.refresh_from_db()
     assert request.state == RequestState.OPEN
 
@@ -311,13 +312,7 @@ def test_completed_run_on_the_pinned_commit_approves(org, django_capture_on_comm
 
 def test_without_the_commit_callback_nothing_is_reevaluated(org):
     request = _waiting_only_on_readme(org)
-    external_result_record(
-        project=org.project,
-        commit_sha=SHA_A,
-        check_key="readme_purpose",
-        outcome="pass",
-        actor=system_actor("ci"),
-    )
+    _run(org, SHA_A, "pass")
     request.refresh_from_db()
     assert request.state == RequestState.OPEN
     assert services.request_reevaluate(level_request=request, actor=system_actor("worker")) is True
