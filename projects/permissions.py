@@ -41,6 +41,24 @@ class Action(StrEnum):
     WAIVE = "waive_check"
 
 
+# The refusal of each action, saying who may (the 403's message everywhere).
+DENIED: dict[Action, str] = {
+    Action.VIEW: "You may not see this project.",
+    Action.CHANGE: "You may not change this project: that is for its owning team's members.",
+    Action.REQUEST_LEVEL_CHANGE: (
+        "You may not act for this project (open or change its level-change requests, post "
+        "its CI results, re-run its checks): that is for its owning team's members."
+    ),
+    Action.SIGN_OFF: (
+        "You may not sign off on this project's requests: that takes a review role in one "
+        "of its reviewing teams."
+    ),
+    Action.WAIVE: (
+        "You may not waive this project's checks: that takes a review role in one of its "
+        "reviewing teams."
+    ),
+}
+
 SYSTEM_PREFIX = "system:"
 
 # What each named system actor may do on projects. None of them ever signs off,
@@ -142,14 +160,14 @@ def project_for(user: Any, action: Action = Action.VIEW, **lookup: Any) -> Proje
     except Project.DoesNotExist:
         raise Http404("No such project.") from None
     if action is not Action.VIEW and not user_can(user, action, project):
-        raise PermissionDenied(f"You may not {action.name.lower().replace('_', ' ')} here.")
+        raise PermissionDenied(DENIED[action])
     return project
 
 
 def require(user: Any, action: Action, project: Project) -> None:
     """Raise ``PermissionDenied`` unless ``user`` may perform ``action`` on ``project``."""
     if not user_can(user, action, project):
-        raise PermissionDenied(f"You may not {action.name.lower().replace('_', ' ')} here.")
+        raise PermissionDenied(DENIED[action])
 
 
 def _denied(message: str) -> PermissionDenied:

@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from projects import services
 from projects.admin import MLTRLCardAdmin
 from projects.models import AuditEvent, Membership, MLTRLCard, Project, RoleGrant
+from projects.permissions import DENIED, Action
 from tests.org import admin_actor
 
 from .conftest import PROJECT_URL, grant_model_perms, logged_in, project_post, text
@@ -221,7 +222,7 @@ def test_a_permission_refusal_from_the_service_is_a_form_error_too(org):
     assert response.status_code == 200
     response.render()
     form = response.context_data["adminform"].form
-    assert form.non_field_errors() == ["You may not change here."]
+    assert form.non_field_errors() == [DENIED[Action.CHANGE]]
     card.refresh_from_db()
     assert card.tldr == ""
     assert not AuditEvent.objects.filter(kind="card.updated").exists()

@@ -10,6 +10,7 @@ a relation to project A; its relation to B follows from the team layout. Every
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from projects import services
 from projects.models import AuditEvent, Project, ReviewRole, Team
-from projects.permissions import Action, project_for, projects_for, user_can
+from projects.permissions import DENIED, Action, project_for, projects_for, user_can
 from reviews import services as reviews_services
 from reviews.models import LevelChangeRequest, SignOff, Waiver
 from reviews.waivers import waiver_grant
@@ -61,10 +62,10 @@ RELATION_TO_B = {OWNING: UNRELATED, REVIEWING: OWNING, UNRELATED: UNRELATED, NO_
 TEAM_FOR = {OWNING: "alpha", REVIEWING: "beta", UNRELATED: "gamma"}
 
 FORBIDDEN_MESSAGE = {
-    C: "You may not change here.",
-    R: "You may not request level change here.",
-    S: "You may not sign off here.",
-    W: "You may not waive here.",
+    C: DENIED[C],
+    R: DENIED[R],
+    S: DENIED[S],
+    W: DENIED[W],
 }
 
 
@@ -308,7 +309,7 @@ def test_request_open_refuses_users_who_may_not_request(world, team, roles):
         )
         assert request.requester == user
         return
-    with pytest.raises(PermissionDenied, match=r"^You may not request level change here\.$"):
+    with pytest.raises(PermissionDenied, match=re.escape(DENIED[R])):
         reviews_services.request_open(project=world.a, actor=user, kind="advance", to_level=1)
     assert not LevelChangeRequest.objects.filter(project=world.a).exists()
 
@@ -321,7 +322,7 @@ def test_request_open_refuses_users_who_may_not_request(world, team, roles):
 def test_signoff_record_refuses_users_without_sign_off(world, open_request, team, roles):
     user = world.member("signer", team, *roles)
     events_before = AuditEvent.objects.count()
-    with pytest.raises(PermissionDenied, match=r"^You may not sign off here\.$"):
+    with pytest.raises(PermissionDenied, match=re.escape(DENIED[S])):
         reviews_services.signoff_record(level_request=open_request, actor=user, decision="approve")
     assert not SignOff.objects.filter(request=open_request).exists()
     assert AuditEvent.objects.count() == events_before
@@ -330,7 +331,7 @@ def test_signoff_record_refuses_users_without_sign_off(world, open_request, team
 @pytest.mark.parametrize("holder", [MANAGER, ANONYMOUS, INACTIVE])
 def test_signoff_record_refuses_manager_anonymous_and_inactive(world, open_request, holder):
     user = world.subject(holder, OWNING)
-    with pytest.raises(PermissionDenied, match=r"^You may not sign off here\.$"):
+    with pytest.raises(PermissionDenied, match=re.escape(DENIED[S])):
         reviews_services.signoff_record(level_request=open_request, actor=user, decision="approve")
 
 
@@ -346,9 +347,9 @@ def test_signoff_record_accepts_the_owning_lead(world, open_request):
 @pytest.mark.parametrize(
     ("team", "roles", "message"),
     [
-        ("alpha", (), "You may not waive here."),
-        ("beta", (), "You may not waive here."),
-        ("gamma", ("research-lead",), "You may not waive here."),
+        ("alpha", (), DENIED[Action.WAIVE]),
+        ("beta", (), DENIED[Action.WAIVE]),
+        ("gamma", ("research-lead",), DENIED[Action.WAIVE]),
         # Holding WAIVE is not enough: the gate's policy names who waives (0->1: research-lead).
         ("beta", ("product",), "Waivers at this gate can be granted by: research-lead."),
     ],

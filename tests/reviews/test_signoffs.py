@@ -10,6 +10,7 @@ from gates.policies import policy_publish
 from gates.services import check_run_record_completed
 from projects.actors import system_actor
 from projects.models import AuditEvent, CardVersion, MLTRLCard
+from projects.permissions import DENIED, Action
 from projects.services import membership_add, role_grant
 from reviews import services
 from reviews.models import Decision, RequestState, SignOff
@@ -57,10 +58,10 @@ def test_requester_cannot_sign_their_own_request(org):
 
 def test_outsider_without_sign_off_permission_is_denied(org):
     request = open_advance(org)
-    with raises_message(PermissionDenied, "You may not sign off here."):
+    with raises_message(PermissionDenied, DENIED[Action.SIGN_OFF]):
         _sign(request, org.outsider)
     # a member of the owning team without a review role has no sign-off permission either
-    with raises_message(PermissionDenied, "You may not sign off here."):
+    with raises_message(PermissionDenied, DENIED[Action.SIGN_OFF]):
         _sign(request, org.researcher)
 
 

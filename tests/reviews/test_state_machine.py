@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from projects.models import AuditEvent
+from projects.permissions import DENIED, Action
 from reviews import services
 from reviews.models import TERMINAL_STATES, LevelChangeRequest, RequestState
 from reviews.state_machine import TRANSITIONS, Event, TransitionError, allowed_events, transition
@@ -163,7 +164,7 @@ def test_withdraw_by_someone_outside_the_owning_team_is_denied(org):
     request = services.request_open(
         project=org.project, actor=org.researcher, kind="advance", to_level=1
     )
-    with raises_message(PermissionDenied, "You may not request level change here."):
+    with raises_message(PermissionDenied, DENIED[Action.REQUEST_LEVEL_CHANGE]):
         services.request_withdraw(level_request=request, actor=org.eng)
     request.refresh_from_db()
     assert request.state == RequestState.OPEN

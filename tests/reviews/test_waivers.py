@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from projects.models import AuditEvent
+from projects.permissions import DENIED, Action
 from reviews import services
 from reviews.models import RequestState, Waiver
 from reviews.selectors import request_verdict, waivers_valid
@@ -60,7 +61,7 @@ def test_only_roles_the_policy_names_may_waive(org):
 
 def test_outsider_cannot_waive(org):
     _failing_request(org)
-    with raises_message(PermissionDenied, "You may not waive here."):
+    with raises_message(PermissionDenied, DENIED[Action.WAIVE]):
         _waive(org, org.outsider)
 
 
@@ -202,7 +203,7 @@ def test_revoked_waiver_stops_counting_and_is_audited(org):
 def test_outsider_cannot_revoke(org):
     _failing_request(org)
     waiver = _waive(org, org.lead)
-    with raises_message(PermissionDenied, "You may not waive here."):
+    with raises_message(PermissionDenied, DENIED[Action.WAIVE]):
         waiver_revoke(waiver=waiver, actor=org.outsider)
     waiver.refresh_from_db()
     assert waiver.revoked_at is None
