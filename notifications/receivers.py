@@ -43,13 +43,19 @@ def _reviewers(request: LevelChangeRequest) -> list[Any]:
     return list(User.objects.filter(pk__in=ids).exclude(pk=request.requester_id))
 
 
+def _a(noun: str) -> str:
+    """``noun`` lower-cased with its indefinite article: "an advance", "a switchback"."""
+    noun = noun.lower()
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _on_review_needed(event: AuditEvent, request: LevelChangeRequest) -> None:
     notify(
         _reviewers(request),
         kind=NotificationKind.REVIEW_NEEDED,
         title=f"Request #{request.pk} ({request.project.name}, {request.from_level} -> "
         f"{request.to_level}) needs your review",
-        body=f"{request.requester.get_username()} asks for a {request.get_kind_display().lower()} "
+        body=f"{request.requester.get_username()} asks for {_a(request.get_kind_display())} "
         f"of {request.project.name} to level {request.to_level}.",
         url=_request_url(request.pk),
         event_id=event.pk,

@@ -51,6 +51,7 @@ def test_submitted_request_tells_the_reviewers_of_its_roles_after_commit(
     }
     assert f"/reviews/{request.pk}/" in mail.outbox[0].body
     assert all(n.email_sent_at for n in Notification.objects.all())
+    assert Notification.objects.first().body.startswith("researcher asks for an advance of ")
 
 
 def test_decision_and_level_change_tell_the_requester_and_everyone_involved(
