@@ -73,7 +73,9 @@ def project_webhooks(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("subscription")
         .order_by("-created_at", "-pk")[:RECENT],
     }
-    return render(request, "webhooks/project_webhooks.html", context, status=status)
+    response = render(request, "webhooks/project_webhooks.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the page may carry a new subscription's secret
+    return response
 
 
 @require_POST

@@ -46,6 +46,7 @@ def test_subscribing_shows_the_secret_once(org):
     assert answer.status_code == 201
     page = answer.content.decode()
     assert 'id="webhook-secret">whsec_' in page and "https://8.8.8.8/in" in page
+    assert answer["Cache-Control"] == "no-store"  # never kept by a browser or a proxy
     assert "whsec_" not in client.get(PAGE).content.decode()
     assert WebhookSubscription.objects.get().events == ["level.changed", "request.opened"]
 
