@@ -33,6 +33,7 @@ from .checks.config import CONFIG_PATH, ConfigError, config_parse
 from .checks.facts import FactStore
 from .evidence import project_evidence_update
 from .git import GitError, Mirror
+from .listing import listing_load, listing_save
 from .models import CheckResult, CheckRun, CheckRunStatus
 from .run_lifecycle import (
     BUSY,
@@ -271,6 +272,10 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
 
 def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, snapshot) -> None:
     sha = snapshot.sha
+    store = FactStore.load(mirror.facts_path)
+    changed = mirror.changed_paths(store.commit, sha) if store.commit else None
+    if changed is not None:  # the stored commit's listing, patched (gates.listing)
+        snapshot.patch_listing(listing_load(mirror.listing_path, store.commit), changed)
     snapshot.entries()  # enforces the file-count cap before any check runs
     config_error = None
     config_text = snapshot.read_text(CONFIG_PATH)
@@ -278,9 +283,7 @@ def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, sn
         config = config_parse(config_text)
     except ConfigError as exc:
         config, config_error = None, str(exc)
-    store = FactStore.load(mirror.facts_path)
     context = CheckContext(snapshot, config, store) if config is not None else None
-    changed = mirror.changed_paths(store.commit, sha) if store.commit else None
     if context is not None:
         context.changes = changed
     memo = CheckMemo(store, snapshot.entries(), config_text, changed)
@@ -309,6 +312,7 @@ def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, sn
             max_bytes=settings.MLTRL_FACTS_MAX_BYTES,
             commit=sha,
         )
+        listing_save(mirror.listing_path, sha, snapshot.entries().values())
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

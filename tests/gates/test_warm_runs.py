@@ -97,6 +97,7 @@ def _forget(project) -> None:
     mirror = Mirror(f"project-{project.pk}", project.repository_url)
     shutil.rmtree(mirror.path, ignore_errors=True)
     mirror.facts_path.unlink(missing_ok=True)
+    mirror.listing_path.unlink(missing_ok=True)
 
 
 def test_warm_runs_find_and_clear_secrets_exactly_as_cold_runs(org, served, monkeypatch):
