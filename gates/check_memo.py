@@ -45,7 +45,10 @@ def catalog_code_hash() -> str:
     """Hash of the check catalog's source: a deploy that changes a check voids its memos."""
     folder = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    sources = [*(folder / "checks").glob("*.py"), folder / "git.py", folder / "observed.py"]
+    sources = [
+        *(folder / "checks").glob("*.py"),
+        *(folder / name for name in ("git.py", "listing.py", "observed.py", "tree_entries.py")),
+    ]
     for path in sorted([*sources, Path(__file__)]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

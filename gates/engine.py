@@ -30,10 +30,9 @@ from . import checks as _catalog  # noqa: F401  (registers every check)
 from .check_memo import CheckMemo, outputs_memoized
 from .checks.base import CheckContext, CheckOutput, errored, repository_checks
 from .checks.config import CONFIG_PATH, ConfigError, config_parse
-from .checks.facts import FactStore
 from .evidence import project_evidence_update
-from .git import GitError, Mirror
-from .listing import listing_load, listing_save
+from .git import GitError, Mirror, RepoSnapshot
+from .listing import listing_save
 from .models import CheckResult, CheckRun, CheckRunStatus
 from .run_lifecycle import (
     BUSY,
@@ -50,6 +49,7 @@ from .run_lifecycle import (
     run_release,
     worker_identity,
 )
+from .run_prepare import Preparation
 from .signals import check_results_changed, commit_resolved
 
 __all__ = [
@@ -248,6 +248,7 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
     project = run.project
     mirror = Mirror(f"project-{project.pk}", project.repository_url)
     branch = run.ref or project.default_branch
+    prepared = Preparation(mirror)  # reads the fact store while git fetches
     if run.commit_sha:
         sha = run.commit_sha
         if not mirror.has_commit(sha):
@@ -261,22 +262,29 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
                 f"Commit {sha[:10]} is not on the branch {branch!r} any more "
                 "(was it force-pushed away?).",
             )
+        snapshot = mirror.snapshot(sha)
     else:
         sha = mirror.fetch(branch)
         holder = _adopt_commit(run, sha)
         if holder.pk != run.pk:
             return
-    with mirror.snapshot(sha) as snapshot:  # one cat-file process for every read
-        _check(run, worker, heartbeat, mirror, snapshot)
+        snapshot = mirror.snapshot(sha)
+    with snapshot:  # one cat-file process for every read
+        _check(run, worker, heartbeat, mirror, snapshot, prepared)
 
 
-def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, snapshot) -> None:
+def _check(
+    run: CheckRun,
+    worker: str,
+    heartbeat: _Heartbeat,
+    mirror: Mirror,
+    snapshot: RepoSnapshot,
+    prepared: Preparation,
+) -> None:
     sha = snapshot.sha
-    store = FactStore.load(mirror.facts_path)
-    changed = mirror.changed_paths(store.commit, sha) if store.commit else None
-    if changed is not None:  # the stored commit's listing, patched (gates.listing)
-        snapshot.patch_listing(listing_load(mirror.listing_path, store.commit), changed)
-    snapshot.entries()  # enforces the file-count cap before any check runs
+    # The fact store, git's changed paths since its commit, and the listing (checked
+    # against the file-count cap before any check runs): gates.run_prepare.
+    store, changed = prepared.result(snapshot)
     config_error = None
     config_text = snapshot.read_text(CONFIG_PATH)
     try:
