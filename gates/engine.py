@@ -320,7 +320,8 @@ def _check(
             max_bytes=settings.MLTRL_FACTS_MAX_BYTES,
             commit=sha,
         )
-        listing_save(mirror.listing_path, sha, snapshot.entries().values())
+        cap = mirror.limits.max_blob_bytes
+        listing_save(mirror.listing_path, sha, snapshot.entries().values(), blob_cap=cap)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

@@ -9,14 +9,17 @@ mode and blob). So each run keeps its listing beside the mirror, and the next
 one applies the changes to it: removed paths go, added and modified ones take
 their new mode and blob, and the new blobs' sizes come from one ``git cat-file
 --batch-check`` (a blob that was never downloaded, over the blob cap, has no
-size, as ``ls-tree`` shows it). The result is in git's order (paths compared
+size, as ``ls-tree`` shows it). A small tree (under ``PATCH_MIN_ENTRIES``) is
+listed by ``ls-tree`` all the same: there the extra process costs more than the
+listing it saves. The result is in git's order (paths compared
 as bytes), entry for entry what ``ls-tree`` gives (tests/gates/test_listing.py
 compares them after every kind of change).
 
 The file is a cache like the fact store: JSON in columns (one list of paths,
 one of modes, one of SHAs, one of sizes: a third faster to read than a list of
 rows), one per mirror, replaced atomically. A listing of another commit than
-the one the changes start from, or one that cannot be read, is ignored: the
+the one the changes start from, or written under another blob cap (a blob with no size
+might since have been fetched), or one that cannot be read, is ignored: the
 run lists the tree with ``ls-tree`` as before.
 """
 
@@ -34,14 +37,19 @@ if TYPE_CHECKING:
 FORMAT = 1
 Row = tuple[str, str, str, "int | None"]  # path, mode, blob (or commit) SHA, size
 BLOB_MODES = ("100644", "100755", "120000")  # sizes ls-tree -l shows; "160000": none
+# Below this many entries ``ls-tree`` (about 2 ms on 25 files) is cheaper than the
+# ``cat-file --batch-check`` a patch needs for new blobs' sizes (docs/performance.md).
+PATCH_MIN_ENTRIES = 2_000
 
 
-def listing_save(path: Path, commit: str, entries: Iterable[TreeEntry]) -> None:
-    """Keep ``entries`` (a tree's, in git's order) as the listing of ``commit``."""
+def listing_save(path: Path, commit: str, entries: Iterable[TreeEntry], *, blob_cap: int) -> None:
+    """Keep ``entries`` (a tree's, in git's order) as the listing of ``commit``, fetched
+    under ``blob_cap`` (which blobs have no size depends on it)."""
     entries = list(entries)
     body = {
         "format": FORMAT,
         "commit": commit,
+        "blob_cap": blob_cap,
         "paths": [e.path for e in entries],  # non-UTF-8 names: escaped surrogates
         "modes": [e.mode for e in entries],
         "shas": [e._sha for e in entries],
@@ -55,14 +63,16 @@ def listing_save(path: Path, commit: str, entries: Iterable[TreeEntry]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def listing_load(path: Path, commit: str) -> list[Row] | None:
-    """The rows kept for ``commit``; None when there are none, for another commit, or
-    in another format."""
+def listing_load(path: Path, commit: str, *, blob_cap: int) -> list[Row] | None:
+    """The rows kept for ``commit``; None when there are none, for another commit or
+    blob cap, or in another format."""
     try:
         body = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-    if not isinstance(body, dict) or body.get("format") != FORMAT or body.get("commit") != commit:
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        return None
+    if body.get("commit") != commit or body.get("blob_cap") != blob_cap:
         return None
     columns = [body.get(name) for name in ("paths", "modes", "shas", "sizes")]
     if not all(isinstance(c, list) for c in columns) or len({len(c) for c in columns}) != 1:

@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 
 from .checks.facts import FactStore
 from .git import ChangedPaths, Mirror, RepoSnapshot
-from .listing import Row, listing_load
+from .listing import PATCH_MIN_ENTRIES, Row, listing_load
 
 T = TypeVar("T")
 
@@ -60,7 +60,9 @@ class Preparation:
 
     def _load(self) -> tuple[FactStore, list[Row] | None]:
         store = FactStore.load(self.mirror.facts_path)
-        rows = listing_load(self.mirror.listing_path, store.commit) if store.commit else None
+        cap = self.mirror.limits.max_blob_bytes
+        path = self.mirror.listing_path
+        rows = listing_load(path, store.commit, blob_cap=cap) if store.commit else None
         return store, rows
 
     def result(self, snapshot: RepoSnapshot) -> tuple[FactStore, ChangedPaths | None]:
@@ -68,7 +70,7 @@ class Preparation:
         ``snapshot``'s listing read (patched from the stored one when it can be)."""
         store, rows = self._stored.result()
         changed = self.mirror.changed_paths(store.commit, snapshot.sha) if store.commit else None
-        if changed is not None:  # the stored commit's listing, patched (gates.listing)
-            snapshot.patch_listing(rows, changed)
+        if changed is not None and rows is not None and len(rows) >= PATCH_MIN_ENTRIES:
+            snapshot.patch_listing(rows, changed)  # the stored listing, patched (gates.listing)
         snapshot.entries()  # enforces the file-count cap before any check runs
         return store, changed

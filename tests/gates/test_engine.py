@@ -438,6 +438,7 @@ def test_the_file_cap_fails_cold_and_warm_runs_alike(project, repo, settings, mo
         return original(self)
 
     monkeypatch.setattr(RepoSnapshot, "_iter_tree", spy)
+    monkeypatch.setattr("gates.run_prepare.PATCH_MIN_ENTRIES", 0)  # patch even 3 files
     first = execute(queue(project))
     assert first.status == "succeeded"
     assert Mirror(f"project-{project.pk}", project.repository_url).listing_path.exists()

@@ -108,18 +108,18 @@ def repo(repo_factory):
 def test_patched_listings_equal_ls_tree_after_every_kind_of_change(repo_factory, repo, tmp_path):
     path = tmp_path / "listing"
     snapshot = repo_factory.snapshot(repo, max_blob_bytes=CAP)
-    listing_save(path, snapshot.sha, snapshot.entries().values())
+    listing_save(path, snapshot.sha, snapshot.entries().values(), blob_cap=CAP)
     for name, files in STEPS:
         previous = snapshot.sha
         sha = _commit(repo, files, name)
         snapshot = repo_factory.snapshot(repo, max_blob_bytes=CAP)
         assert snapshot.sha == sha
         changed = snapshot.mirror.changed_paths(previous, sha)
-        rows = listing_load(path, previous)
+        rows = listing_load(path, previous, blob_cap=CAP)
         assert rows is not None, name
         patched = _patched(snapshot, rows, changed)
         assert list(patched.entries().items()) == _fresh(snapshot), name
-        listing_save(path, sha, patched.entries().values())
+        listing_save(path, sha, patched.entries().values(), blob_cap=CAP)
     entries = dict(_fresh(snapshot))
     assert entries["data/big.csv"].size is None  # never downloaded: no size, as ls-tree says
     assert entries["data/copy.csv"].size is None
@@ -131,17 +131,20 @@ def test_patched_listings_equal_ls_tree_after_every_kind_of_change(repo_factory,
 def test_a_listing_of_another_commit_or_unreadable_is_not_used(repo_factory, repo, tmp_path):
     path = tmp_path / "listing"
     snapshot = repo_factory.snapshot(repo)
-    listing_save(path, snapshot.sha, snapshot.entries().values())
-    assert listing_load(path, "0" * 40) is None
-    assert listing_load(tmp_path / "missing", snapshot.sha) is None
+    listing_save(path, snapshot.sha, snapshot.entries().values(), blob_cap=CAP)
+    assert listing_load(path, snapshot.sha, blob_cap=CAP) is not None
+    assert listing_load(path, "0" * 40, blob_cap=CAP) is None
+    assert listing_load(path, snapshot.sha, blob_cap=CAP + 1) is None  # fetched under another cap
+    assert listing_load(tmp_path / "missing", snapshot.sha, blob_cap=CAP) is None
     for garbage in (b"", b"{not json", b"\xe9" * 10, b"[]", b'{"format": 1}'):
         path.write_bytes(garbage)
-        assert listing_load(path, snapshot.sha) is None
+        assert listing_load(path, snapshot.sha, blob_cap=CAP) is None
     columns = {"paths": ["a"], "modes": ["100644"], "shas": ["1" * 40], "sizes": [1]}
-    path.write_text(json.dumps({"format": 0, "commit": snapshot.sha, **columns}))
-    assert listing_load(path, snapshot.sha) is None  # an older format
-    path.write_text(json.dumps({"format": 1, "commit": snapshot.sha, **columns, "sizes": []}))
-    assert listing_load(path, snapshot.sha) is None  # columns of different lengths
+    path.write_text(json.dumps({"format": 0, "commit": snapshot.sha, "blob_cap": CAP, **columns}))
+    assert listing_load(path, snapshot.sha, blob_cap=CAP) is None  # an older format
+    same = {"format": 1, "commit": snapshot.sha, "blob_cap": CAP}
+    path.write_text(json.dumps({**same, **columns, "sizes": []}))
+    assert listing_load(path, snapshot.sha, blob_cap=CAP) is None  # columns of different lengths
 
 
 def test_a_patch_that_git_cannot_complete_lists_the_tree(repo_factory, repo, tmp_path, monkeypatch):
