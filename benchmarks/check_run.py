@@ -92,6 +92,9 @@ def setup_django(work: Path, database_url: str = "") -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from gates.tasks import freeze_startup_objects
+
+    freeze_startup_objects()  # what a worker process does once it has started
 
 
 def make_project(url: str, slug: str):

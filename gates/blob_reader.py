@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .gitcli import HARDENING, GitError, git_env, git_popen, kill_group, run_git
+from .watchdog import call_later
 
 
 class BlobReader:
@@ -71,12 +72,11 @@ class BlobReader:
             if process is not None:
                 kill_group(process)
 
-        timer = threading.Timer(self.timeout_s, expire)
-        timer.start()
+        deadline = call_later(self.timeout_s, expire)
         try:
             yield expired
         finally:
-            timer.cancel()
+            deadline.cancel()
 
     def _timeout(self) -> GitError:
         self.close()

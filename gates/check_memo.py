@@ -11,7 +11,8 @@ on the next run the output is reused only if
 - every blob it depended on is the same (same path, same blob SHA; a path that
   was absent must still be absent): one digest over exactly those blobs, whose
   paths are kept as positions in the sorted listing when the check listed it;
-- or, for a check that read every file (``git grep``), all blobs are the same.
+- or, for a check that read every file (``git grep``) or looked at every
+  entry's blob (every file's size), all blobs are the same.
 
 The memos a run saves are all true of that run's commit (each was computed or
 reused there), and the store records that commit. The next run asks git which
@@ -45,7 +46,10 @@ def catalog_code_hash() -> str:
     """Hash of the check catalog's source: a deploy that changes a check voids its memos."""
     folder = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    sources = [*(folder / "checks").glob("*.py"), folder / "git.py", folder / "observed.py"]
+    sources = [
+        *(folder / "checks").glob("*.py"),
+        *(folder / name for name in ("git.py", "listing.py", "observed.py", "tree_entries.py")),
+    ]
     for path in sorted([*sources, Path(__file__)]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -158,9 +162,15 @@ class CheckMemo:
     def remember(self, key: str, seen: Observation, output: CheckOutput) -> None:
         if output.outcome == CheckOutcome.ERROR:
             return
-        touched = [] if seen.all_content else sorted(seen.touched)
+        # A check that looked at every entry's blob (sizes of all files) depends on as
+        # much as one that read every file: one content digest says it, instead of a
+        # digest over each path and a bitmap of them all (3 ms on 5,000 files).
+        everything = seen.all_content or (
+            len(seen.touched) >= len(self.entries) and self.entries.keys() <= seen.touched
+        )
+        touched = [] if everything else sorted(seen.touched)
         indexes = None
-        if seen.listed and not seen.all_content:
+        if seen.listed and not everything:
             # Compact: positions in the sorted listing, which a reuse requires unchanged.
             position = self._positions()
             if all(p in position for p in touched):
@@ -169,7 +179,7 @@ class CheckMemo:
         self.store.checks_used[key] = {
             "environment": self.environment,
             "listing": self.listing if seen.listed else None,
-            "content": self.content if seen.all_content else None,
+            "content": self.content if everything else None,
             "indexes": indexes,
             "paths": touched if indexes is None else None,
             "blobs": self._blobs_digest(touched),

@@ -30,9 +30,9 @@ from . import checks as _catalog  # noqa: F401  (registers every check)
 from .check_memo import CheckMemo, outputs_memoized
 from .checks.base import CheckContext, CheckOutput, errored, repository_checks
 from .checks.config import CONFIG_PATH, ConfigError, config_parse
-from .checks.facts import FactStore
 from .evidence import project_evidence_update
-from .git import GitError, Mirror
+from .git import GitError, Mirror, RepoSnapshot
+from .listing import listing_save
 from .models import CheckResult, CheckRun, CheckRunStatus
 from .run_lifecycle import (
     BUSY,
@@ -49,6 +49,7 @@ from .run_lifecycle import (
     run_release,
     worker_identity,
 )
+from .run_prepare import Preparation
 from .signals import check_results_changed, commit_resolved
 
 __all__ = [
@@ -247,6 +248,7 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
     project = run.project
     mirror = Mirror(f"project-{project.pk}", project.repository_url)
     branch = run.ref or project.default_branch
+    prepared = Preparation(mirror)  # reads the fact store while git fetches
     if run.commit_sha:
         sha = run.commit_sha
         if not mirror.has_commit(sha):
@@ -260,27 +262,36 @@ def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
                 f"Commit {sha[:10]} is not on the branch {branch!r} any more "
                 "(was it force-pushed away?).",
             )
+        snapshot = mirror.snapshot(sha)
     else:
         sha = mirror.fetch(branch)
         holder = _adopt_commit(run, sha)
         if holder.pk != run.pk:
             return
-    with mirror.snapshot(sha) as snapshot:  # one cat-file process for every read
-        _check(run, worker, heartbeat, mirror, snapshot)
+        snapshot = mirror.snapshot(sha)
+    with snapshot:  # one cat-file process for every read
+        _check(run, worker, heartbeat, mirror, snapshot, prepared)
 
 
-def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, snapshot) -> None:
+def _check(
+    run: CheckRun,
+    worker: str,
+    heartbeat: _Heartbeat,
+    mirror: Mirror,
+    snapshot: RepoSnapshot,
+    prepared: Preparation,
+) -> None:
     sha = snapshot.sha
-    snapshot.entries()  # enforces the file-count cap before any check runs
+    # The fact store, git's changed paths since its commit, and the listing (checked
+    # against the file-count cap before any check runs): gates.run_prepare.
+    store, changed = prepared.result(snapshot)
     config_error = None
     config_text = snapshot.read_text(CONFIG_PATH)
     try:
         config = config_parse(config_text)
     except ConfigError as exc:
         config, config_error = None, str(exc)
-    store = FactStore.load(mirror.facts_path)
     context = CheckContext(snapshot, config, store) if config is not None else None
-    changed = mirror.changed_paths(store.commit, sha) if store.commit else None
     if context is not None:
         context.changes = changed
     memo = CheckMemo(store, snapshot.entries(), config_text, changed)
@@ -309,6 +320,8 @@ def _check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror, sn
             max_bytes=settings.MLTRL_FACTS_MAX_BYTES,
             commit=sha,
         )
+        cap = mirror.limits.max_blob_bytes
+        listing_save(mirror.listing_path, sha, snapshot.entries().values(), blob_cap=cap)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

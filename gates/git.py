@@ -46,9 +46,11 @@ from projects.repo_urls import (
 from . import git_messages
 from .blob_reader import BlobReader
 from .gitcli import GitError, GitLimits, run_git
-from .mirror_files import bare_init, branch_heads
+from .listing import listing_patch
+from .mirror_files import bare_init, branch_heads, fetched_commit
 from .mirror_lock import mirror_locked
 from .observed import note_all_content, note_blob, note_blobs, note_listing
+from .tree_entries import ChangedPaths, TreeEntry
 
 
 def mirror_root() -> Path:
@@ -84,65 +86,6 @@ def _checked_pins(url: str) -> tuple[str, ...]:
         raise GitError("url_refused", message) from None
 
 
-class ChangedPaths(set):
-    """Changed paths (a set), and each one's mode in the older tree ("000000": absent)."""
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.old_modes: dict[str, str] = {}
-
-
-class TreeEntry:
-    """One entry of a commit's tree. Reading ``sha`` or ``size`` records that the
-    running check depends on this blob (see ``gates.observed``)."""
-
-    __slots__ = ("_sha", "_size", "mode", "path")
-
-    def __init__(self, path: str, mode: str, sha: str, size: int | None):
-        self.path = path  # decoded with surrogateescape; non-UTF-8 names survive
-        self.mode = mode
-        self._sha = sha
-        self._size = size  # None: the blob was not downloaded (over the blob cap)
-
-    @property
-    def sha(self) -> str:
-        note_blob(self.path)
-        return self._sha
-
-    @property
-    def size(self) -> int | None:
-        note_blob(self.path)
-        return self._size
-
-    @property
-    def is_file(self) -> bool:
-        return self.mode in ("100644", "100755")
-
-    @property
-    def is_symlink(self) -> bool:
-        return self.mode == "120000"
-
-    @property
-    def is_submodule(self) -> bool:
-        return self.mode == "160000"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TreeEntry):
-            return NotImplemented
-        return (self.path, self.mode, self._sha, self._size) == (
-            other.path,
-            other.mode,
-            other._sha,
-            other._size,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.path, self.mode, self._sha))
-
-    def __repr__(self) -> str:
-        return f"TreeEntry({self.path!r}, {self.mode!r}, {self._sha!r}, {self._size!r})"
-
-
 class Mirror:
     """The cached bare partial clone of one repository."""
 
@@ -154,6 +97,7 @@ class Mirror:
         self.limits = limits or GitLimits.from_settings()
         self.path = mirror_root() / f"{key}.git"
         self.facts_path = mirror_root() / f"{key}.facts.json"  # see gates.checks.facts
+        self.listing_path = mirror_root() / f"{key}.listing"  # see gates.listing
         self.home = str(mirror_root() / ".home")
         Path(self.home).mkdir(exist_ok=True)
 
@@ -182,7 +126,7 @@ class Mirror:
         _check_branch(branch)
         ref = f"refs/heads/{branch}"
         self._fetch_refspec(f"+{ref}:{ref}", branch=branch)
-        return self.resolve(ref)
+        return fetched_commit(self.path, ref) or self.resolve(ref)
 
     def remote_branches(self) -> list[str]:
         """The repository's branches, the default first (for error messages)."""
@@ -283,9 +227,22 @@ class Mirror:
             if not meta.startswith(b":"):
                 continue
             path = raw_path.decode("utf-8", "surrogateescape")
+            _old_mode, new_mode, _old_sha, new_sha, _status = meta[1:].decode("ascii").split()
             changed.add(path)
             changed.old_modes[path] = meta[1:7].decode("ascii")
+            changed.new[path] = (new_mode, new_sha)
         return changed
+
+    def blob_sizes(self, shas: list[str]) -> dict[str, int | None]:
+        """Each blob's size (one ``cat-file --batch-check``); None: not in the mirror."""
+        out = self._read(["cat-file", "--batch-check"], stdin=("\n".join(shas) + "\n").encode())
+        sizes: dict[str, int | None] = dict.fromkeys(shas)
+        for line in out.decode("ascii", "replace").splitlines():
+            sha, _, rest = line.partition(" ")
+            kind, _, size = rest.partition(" ")
+            if sha in sizes and kind == "blob" and size.isdigit():
+                sizes[sha] = int(size)
+        return sizes
 
     def snapshot(self, sha: str) -> RepoSnapshot:
         return RepoSnapshot(self, sha)
@@ -322,6 +279,13 @@ class RepoSnapshot:
         self.sha = sha
         self._entries: dict[str, TreeEntry] | None = None
         self._reader = BlobReader(mirror.path, mirror.home, mirror.limits.timeout_s)
+        self._base: tuple[list, ChangedPaths] | None = None
+
+    def patch_listing(self, rows: list | None, changed: ChangedPaths | None) -> None:
+        """List the tree by applying ``changed`` to ``rows``, the listing of the commit
+        they start from (``gates.listing``), instead of ``ls-tree``; None: list it."""
+        if rows is not None and changed is not None and self._entries is None:
+            self._base = (rows, changed)
 
     def __enter__(self) -> RepoSnapshot:
         """Read every blob through one ``cat-file --batch`` until the block ends."""
@@ -337,7 +301,7 @@ class RepoSnapshot:
         note_listing()
         if self._entries is None:
             self._entries = {}
-            for entry in self._iter_tree():
+            for entry in self._iter_tree() if self._base is None else self._patched():
                 if len(self._entries) >= self.mirror.limits.max_files:
                     raise GitError(
                         "too_many_files",
@@ -346,6 +310,13 @@ class RepoSnapshot:
                     )
                 self._entries[entry.path] = entry
         return self._entries
+
+    def _patched(self) -> list[TreeEntry]:
+        rows, changed = self._base
+        try:
+            return listing_patch(rows, changed, self.mirror.blob_sizes, TreeEntry)
+        except (GitError, ValueError, TypeError, IndexError):  # a cache: list the tree
+            return list(self._iter_tree())
 
     def _iter_tree(self) -> Iterator[TreeEntry]:
         out = self.mirror._read(["ls-tree", "-r", "-l", "-z", "--full-tree", self.sha])

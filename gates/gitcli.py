@@ -36,15 +36,15 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
 from .git_messages import classify
+from .watchdog import call_later
 
 
 class GitError(Exception):
@@ -222,11 +222,13 @@ def run_git(
     ok_codes: tuple[int, ...] = (0,),
     pass_fds: tuple[int, ...] = (),
     local: bool = False,
+    stdin: bytes | None = None,
 ) -> bytes:
     """Run one hardened git command; kill its process group on timeout or size overrun.
 
     ``pass_fds`` are inherited by git and its children (the mirror's lock: it
     stays held while any of them lives). ``local``: see ``git_popen``.
+    ``stdin``: what git reads (from a file, so no thread has to write it).
     """
     command = ["git"]
     for item in (*HARDENING, *_protocol_config(), *extra_config):
@@ -234,10 +236,17 @@ def run_git(
     if git_dir is not None:
         command += ["--git-dir", str(git_dir)]
     command += args
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryFile() if stdin is not None else nullcontext() as given,
+    ):
+        if stdin is not None:
+            given.write(stdin)
+            given.seek(0)
         process = git_popen(
             command,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else given,
             stdout=out,
             stderr=err,
             env=git_env(home),
@@ -246,27 +255,27 @@ def run_git(
             local=local,
         )
         overrun = threading.Event()
+        watch = None
         if watch_dir is not None and max_bytes is not None:
-            threading.Thread(
-                target=_watch_size, args=(process, watch_dir, max_bytes, overrun), daemon=True
-            ).start()
+            watch = _SizeWatch(process, watch_dir, max_bytes, overrun)
         # Popen.wait(timeout=...) polls with sleeps (up to 50 ms late per call);
-        # block in wait() instead and let a timer kill the group on time-out.
+        # block in wait() instead and let the watchdog kill the group on time-out.
         timed_out = threading.Event()
 
         def expire() -> None:
             timed_out.set()
             kill_group(process)
 
-        timer = threading.Timer(timeout_s, expire)
-        timer.start()
+        deadline = call_later(timeout_s, expire)
         try:
             code = process.wait()
         except BaseException:  # soft time limit, shutdown: git must not outlive the wait
             kill_group(process)
             raise
         finally:
-            timer.cancel()
+            deadline.cancel()
+            if watch is not None:
+                watch.stop()
             _forget(process)
         if timed_out.is_set():
             raise GitError(
@@ -316,10 +325,26 @@ def _dir_size(path: Path) -> int:
     return total
 
 
-def _watch_size(process: subprocess.Popen, path: Path, limit: int, overrun: threading.Event):
-    while process.poll() is None:
-        if _dir_size(path) > limit:
-            overrun.set()
-            kill_group(process)
+class _SizeWatch:
+    """Kills ``process`` when ``path`` grows past ``limit``: tested at once, then every
+    0.2 s on the watchdog thread (``gates.watchdog``) while the process lives."""
+
+    INTERVAL_S = 0.2
+
+    def __init__(self, process: subprocess.Popen, path: Path, limit: int, overrun: threading.Event):
+        self.process, self.path, self.limit, self.overrun = process, path, limit, overrun
+        self.stopped = False
+        self.deadline = call_later(0, self._test)
+
+    def _test(self) -> None:
+        if self.stopped or self.process.poll() is not None:
             return
-        time.sleep(0.2)
+        if _dir_size(self.path) > self.limit:
+            self.overrun.set()
+            kill_group(self.process)
+            return
+        self.deadline = call_later(self.INTERVAL_S, self._test)
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.deadline.cancel()

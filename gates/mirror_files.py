@@ -10,7 +10,9 @@ Python:
   and renamed into place, so a half-made mirror is never seen;
 - ``branch_heads``: the commits ``refs/heads/*`` point at, from loose ref
   files and ``packed-refs``. Anything unexpected (a symbolic ref, a line it
-  cannot read) returns None and the caller asks ``git for-each-ref``.
+  cannot read) returns None and the caller asks ``git for-each-ref``;
+- ``fetched_commit``: the commit a ref just fetched points at, when the
+  mirror's ``shallow`` file proves it is a commit (else None: ``git rev-parse``).
 """
 
 from __future__ import annotations
@@ -66,3 +68,20 @@ def branch_heads(path: Path) -> list[str] | None:
             name = os.path.relpath(os.path.join(folder, file), path).replace(os.sep, "/")
             heads[name] = oid
     return list(heads.values())
+
+
+def fetched_commit(path: Path, ref: str) -> str | None:
+    """The object a loose ``ref`` points at, if the ``shallow`` file lists it; None: ask git.
+
+    Only commits are ever listed in ``shallow``, and after a ``--depth=1`` fetch
+    the fetched head is one of them: so a listed object is the commit
+    ``rev-parse <ref>^{commit}`` names. Anything else goes to git.
+    """
+    try:
+        oid = (path / ref).read_text(encoding="utf-8").strip()
+        shallow = (path / "shallow").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not OBJECT_ID.match(oid) or f"\n{oid}\n" not in f"\n{shallow}":
+        return None
+    return oid

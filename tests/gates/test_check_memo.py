@@ -88,3 +88,16 @@ def test_memos_are_void_when_the_check_code_changes(repo_factory, tmp_path, monk
     monkeypatch.setattr("gates.check_memo.catalog_code_hash", lambda: "another deploy")
     _, second = _run(repo_factory.snapshot(repo), FactStore.load(tmp_path / "facts.json"))
     assert second.reused == 0
+
+
+def test_a_check_that_looked_at_every_blob_keeps_one_content_digest(repo_factory, tmp_path):
+    """``no_oversized_files`` reads every file's size: its memo is a content digest
+    (like a whole-content scan), not a digest and a bitmap over each path."""
+    repo = repo_factory.repo(BASE)
+    store = FactStore()
+    _run(repo_factory.snapshot(repo), store)
+    oversized = store.checks_used["no_oversized_files"]
+    assert oversized["content"] is not None
+    assert (oversized["indexes"], oversized["paths"]) == (None, [])
+    readme = store.checks_used["readme_purpose"]  # looked at a few files only
+    assert readme["content"] is None

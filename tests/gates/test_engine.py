@@ -422,3 +422,32 @@ def test_evidence_level_ignores_an_old_commit_checked_late(root, org, capture):
     assert outcomes(late)["readme_purpose"] == "fail"
     project.refresh_from_db()
     assert project.evidence_level == 1  # the branch head still has its README
+
+
+def test_the_file_cap_fails_cold_and_warm_runs_alike(project, repo, settings, monkeypatch):
+    """The warm run's listing is patched from the stored one (``gates.listing``) and
+    read beside the fetch (``gates.run_prepare``); the cap still ends it, as ``ls-tree``'s
+    listing ends a cold run."""
+    from gates.git import Mirror, RepoSnapshot
+
+    listed_by_git: list[str] = []
+    original = RepoSnapshot._iter_tree
+
+    def spy(self):
+        listed_by_git.append(self.sha)
+        return original(self)
+
+    monkeypatch.setattr(RepoSnapshot, "_iter_tree", spy)
+    monkeypatch.setattr("gates.run_prepare.PATCH_MIN_ENTRIES", 0)  # patch even 3 files
+    first = execute(queue(project))
+    assert first.status == "succeeded"
+    assert Mirror(f"project-{project.pk}", project.repository_url).listing_path.exists()
+    commit(repo, {"src/extra.py": "X = 1\n"}, "one more file")
+    settings.MLTRL_GIT_MAX_FILES = 2  # README.md, src/model.py and now src/extra.py
+    warm = execute(queue(project))
+    assert (warm.status, warm.error_kind) == ("failed", "too_many_files")
+    assert "more than 2 files" in warm.message
+    assert listed_by_git == [first.commit_sha]  # the warm run patched, never ran ls-tree
+    settings.MLTRL_GIT_MAX_FILES = 3
+    again = execute(queue(project, commit_sha=warm.commit_sha))
+    assert again.status == "succeeded", again.message

@@ -221,3 +221,19 @@ def test_the_parent_guard_ends_a_network_git_whose_parent_is_already_gone():
     # was armed): the guard exits before git runs.
     orphan = subprocess.run([*shape, "1", "git", "--version"], capture_output=True)
     assert orphan.returncode == 125 and orphan.stdout == b""
+
+
+def test_a_started_worker_process_freezes_what_it_loaded():
+    """Objects alive at worker start are moved out of the collector's sight."""
+    import gc
+
+    from celery.signals import worker_process_init
+
+    import gates.tasks  # noqa: F401  (connects the receiver, as the worker's import does)
+
+    gc.unfreeze()
+    try:
+        worker_process_init.send(sender=None)
+        assert gc.get_freeze_count() > 10_000  # Django, the apps, the catalog
+    finally:
+        gc.unfreeze()

@@ -59,3 +59,32 @@ def test_branch_heads_leave_unusual_refs_to_git(tmp_path):
     source = make_repo(tmp_path, {"README.md": "hello\n"}, name="source.git", bare=True)
     (source / "refs" / "heads" / "alias").write_text("ref: refs/heads/main\n")
     assert branch_heads(source) is None
+
+
+def test_fetched_commit_is_what_rev_parse_names_or_left_to_git(repo_factory, monkeypatch):
+    from gates.git import Mirror
+    from gates.mirror_files import fetched_commit
+
+    asked: list[str] = []
+    original = Mirror.resolve
+
+    def spy(self, ref):
+        asked.append(ref)
+        return original(self, ref)
+
+    monkeypatch.setattr(Mirror, "resolve", spy)
+    repo = repo_factory.repo({"a.txt": "one\n"}, bare=True)
+    repo_factory.snapshot(repo)
+    head = repo_factory.commit(repo, {"a.txt": "two\n"})
+    snapshot = repo_factory.snapshot(repo)
+    path = snapshot.mirror.path
+    assert snapshot.sha == head == _git(path, "rev-parse", "main^{commit}").strip()
+    assert fetched_commit(path, "refs/heads/main") == head
+    assert asked == []  # read from the ref and the shallow file, git not asked
+    # A ref to something the shallow file does not list (here: a tree) is left to git,
+    tree = _git(path, "rev-parse", "main^{tree}").strip()
+    (path / "refs/heads/odd").write_text(f"{tree}\n")
+    assert fetched_commit(path, "refs/heads/odd") is None
+    # and so is every ref of a mirror that is not shallow.
+    (path / "shallow").unlink()
+    assert fetched_commit(path, "refs/heads/main") is None

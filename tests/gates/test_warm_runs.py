@@ -97,6 +97,7 @@ def _forget(project) -> None:
     mirror = Mirror(f"project-{project.pk}", project.repository_url)
     shutil.rmtree(mirror.path, ignore_errors=True)
     mirror.facts_path.unlink(missing_ok=True)
+    mirror.listing_path.unlink(missing_ok=True)
 
 
 def test_warm_runs_find_and_clear_secrets_exactly_as_cold_runs(org, served, monkeypatch):
@@ -111,6 +112,8 @@ def test_warm_runs_find_and_clear_secrets_exactly_as_cold_runs(org, served, monk
         return changed
 
     monkeypatch.setattr(Mirror, "changed_paths", spy)
+    # Warm listings patched from the stored one (gates.listing), as on a large tree.
+    monkeypatch.setattr("gates.run_prepare.PATCH_MIN_ENTRIES", 0)
     _run(warm_project)
     for name, changes, expected in STEPS:
         sha = commit(repo, changes, name)
