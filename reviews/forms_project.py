@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from projects.form_fields import BoundedModelMultipleChoiceField
 from projects.levels import Level
 from projects.models import Team
 from projects.slugs import project_slug_problem
@@ -43,7 +44,7 @@ class NewProjectForm(forms.Form):
             "invalid_choice": "Choose one of your teams.",
         },
     )
-    reviewer_teams = forms.ModelMultipleChoiceField(
+    reviewer_teams = BoundedModelMultipleChoiceField(
         label="Reviewer teams",
         queryset=Team.objects.none(),
         required=False,

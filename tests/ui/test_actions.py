@@ -230,6 +230,10 @@ def test_new_project_bad_input_on_every_field_and_success(ui, login):
         ({**good, "slug": "new"}, "is reserved"),
         ({**good, "team": str(ui.org.teams["product"].pk)}, "Choose one of your teams."),
         ({**good, "reviewer_teams": ["999999"]}, "Choose reviewer teams from the list."),
+        # past 64 bits: SQLite cannot bind it to the field's pk__in lookup (was a 500)
+        ({**good, "reviewer_teams": ["9223372036854775808"]}, "Choose reviewer teams from"),
+        ({**good, "reviewer_teams": ["99999999999999999999999"]}, "Choose reviewer teams from"),
+        ({**good, "team": "99999999999999999999999"}, "Choose one of your teams."),
         ({**good, "repository_url": "file:///etc/passwd"}, "repository"),
         ({**good, "default_branch": "bad..branch"}, "branch"),
         ({**good, "entry_level": "12"}, "Select a valid choice"),
