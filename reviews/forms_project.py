@@ -14,7 +14,7 @@ from django import forms
 from projects.form_fields import BoundedModelMultipleChoiceField
 from projects.levels import Level
 from projects.models import Team
-from projects.slugs import project_slug_problem
+from projects.slugs import SLUG_SHAPE_PROBLEM, project_slug_problem
 
 from .forms import MAX_TEXT
 
@@ -29,7 +29,7 @@ class NewProjectForm(forms.Form):
         help_text="Lowercase letters, digits and hyphens, for example churn-forecaster.",
         error_messages={
             "required": "Enter a short name.",
-            "invalid": "Use only lowercase letters, digits and hyphens in the short name.",
+            "invalid": SLUG_SHAPE_PROBLEM,
         },
     )
     description = forms.CharField(

@@ -95,3 +95,21 @@ def test_an_id_past_64_bits_in_a_gate_policys_roles_is_a_form_error(org, root_cl
     assert page.status_code == 200
     assert "waiver_roles" in page.context["adminform"].form.errors
     assert policy.versions.count() == before
+
+
+def test_a_slug_with_uppercase_or_underscores_is_refused_in_the_services_words(org, root_client):
+    page = root_client.post(
+        "/admin/projects/project/add/",
+        {
+            "team": org.teams["research"].pk,
+            "slug": "Speech_Model",
+            "name": "Speech",
+            "default_branch": "main",
+            "status": "active",
+        },
+    )
+    assert page.status_code == 200
+    assert page.context["adminform"].form.errors["slug"] == [
+        "Use only lowercase letters, digits and hyphens in the short name."
+    ]
+    assert not Project.objects.filter(name="Speech").exists()

@@ -226,6 +226,7 @@ def test_new_project_bad_input_on_every_field_and_success(ui, login):
     cases = [
         ({**good, "name": ""}, "Enter the project&#x27;s name."),
         ({**good, "slug": "Not A Slug"}, "Use only lowercase letters"),
+        ({**good, "slug": "Churn_Model"}, "Use only lowercase letters"),
         ({**good, "slug": "vision"}, "already exists"),
         ({**good, "slug": "new"}, "is reserved"),
         ({**good, "team": str(ui.org.teams["product"].pk)}, "Choose one of your teams."),
