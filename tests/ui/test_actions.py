@@ -14,7 +14,7 @@ from projects.models import MLTRLCard, Project, ReviewRole
 from projects.services import membership_maintainer_set
 from reviews.models import Comment, LevelChangeRequest, RequestState, SignOff, Waiver
 from tests.org import admin_actor
-from tests.reviews.steps import ready
+from tests.reviews.steps import climb_to, ready
 
 from . import builders
 
@@ -191,11 +191,12 @@ def test_open_advance_shows_requirements_and_opens(ui, login):
 
 def test_switchback_offers_only_levels_passed_and_refuses_bad_input(ui, login):
     builders.withdraw(ui.request, ui.org.researcher)
+    climb_to(ui.org, 5, ui.vision)
     client = login(ui, "owner")
     url = reverse("reviews:open_switchback", args=["vision"])
     page = client.get(url).content.decode()
-    # vision entered at 4 and stands at 4: there is no level to go back to
-    assert '<option value="3"' not in page
+    # vision entered at 4 and stands at 5: 4 is the only level it passed through
+    assert '<option value="4"' in page and '<option value="3"' not in page
     cases = [
         ({"switchback_kind": "", "to_level": "3", "reason": "r"}, "Say which kind"),
         ({"switchback_kind": "review", "to_level": "3", "reason": "r"}, "Select a valid choice"),
