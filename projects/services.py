@@ -264,6 +264,10 @@ def project_create(
     problem = project_slug_problem(slug)
     if problem:
         raise ValidationError({"slug": [problem]})
+    if Project.objects.filter(slug=slug).exists():  # the unique index holds under a race
+        raise ValidationError(
+            {"slug": [f"A project called {slug!r} already exists; choose another short name."]}
+        )
     project = Project(
         team=team,
         slug=slug,
