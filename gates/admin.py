@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from projects.admin_base import ReadOnlyAdmin, ScopedAdminMixin, ServiceFormErrorsMixin
+from projects.form_fields import BoundedManyToManyAdminMixin
 
 from .models import (
     CheckResult,
@@ -39,7 +40,7 @@ class SlotFormSet(BaseInlineFormSet):
             )
 
 
-class SlotInline(admin.TabularInline):
+class SlotInline(BoundedManyToManyAdminMixin, admin.TabularInline):
     model = GatePolicySlot
     formset = SlotFormSet
     extra = 0
@@ -47,7 +48,7 @@ class SlotInline(admin.TabularInline):
 
 
 @admin.register(GatePolicy)
-class GatePolicyAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
+class GatePolicyAdmin(BoundedManyToManyAdminMixin, ServiceFormErrorsMixin, admin.ModelAdmin):
     list_display = ["key", "title", "kind", "stale_approvals_on_new_commit", "latest_version"]
     inlines = [SlotInline]
     filter_horizontal = ["waiver_roles"]

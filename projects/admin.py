@@ -26,6 +26,7 @@ from .admin_base import (
     teams_for,
     visible_chain_keys,
 )
+from .form_fields import BoundedManyToManyAdminMixin
 from .models import (
     AuditChain,
     AuditEvent,
@@ -173,7 +174,9 @@ def _no_object_permission_pages(request, *args, **kwargs):
 
 
 @admin.register(Project)
-class ProjectAdmin(ScopedAdminMixin, ServiceFormErrorsMixin, admin.ModelAdmin):
+class ProjectAdmin(
+    BoundedManyToManyAdminMixin, ScopedAdminMixin, ServiceFormErrorsMixin, admin.ModelAdmin
+):
     """Projects through ``project_create``/``project_update``.
 
     Not guardian's ``GuardedModelAdmin``: its "Object permissions" pages would

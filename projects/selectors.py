@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Min
 
 from .models import AuditEvent, Project
+from .query_params import moment_in_range
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,15 @@ def project_system_level(project: Project) -> SystemLevel:
 
 
 def project_level_at(project: Project, when: datetime) -> int | None:
-    """The project's level at ``when``, answered from its audit events (None: not yet created)."""
+    """The project's level at ``when``, answered from its audit events (None: not yet created).
+
+    Any aware moment will do: one beyond what a database stores (year 9999 in a
+    time zone west of UTC) is read at the last moment it does store.
+    """
     events = AuditEvent.objects.filter(
-        project=project, kind__in=["project.created", "level.changed"], created_at__lte=when
+        project=project,
+        kind__in=["project.created", "level.changed"],
+        created_at__lte=moment_in_range(when),
     ).order_by("-seq")
     last = events.values("kind", "payload").first()
     if last is None:

@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Q, Q
 from django.db.models.functions import Coalesce, Least
 
 from .ladder import Ladder, ladder_build
-from .levels import LEVELS, Phase
+from .levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL, Phase
 from .models import (
     AuditEvent,
     CardVersion,
@@ -25,6 +25,7 @@ from .models import (
     Team,
 )
 from .permissions import Action, projects_for
+from .query_params import whole_number
 from .selectors import project_system_level
 from .timeline import TIMELINE_FILTERS, TimelineEntry, timeline_entry
 
@@ -49,10 +50,9 @@ class ProjectFilters:
 
     @classmethod
     def from_query(cls, query: Any) -> ProjectFilters:
-        level = query.get("level", "")
         return cls(
             team=query.get("team", "").strip()[:50],
-            level=int(level) if level.isdigit() and 0 <= int(level) <= 9 else None,
+            level=whole_number(query.get("level", ""), low=LOWEST_LEVEL, high=HIGHEST_LEVEL),
             phase=query.get("phase", "") if query.get("phase", "") in Phase.values else "",
             status=query.get("status", "")
             if query.get("status", "") in ProjectStatus.values

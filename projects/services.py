@@ -126,12 +126,19 @@ def membership_maintainer_set(
 
 @transaction.atomic
 def membership_remove(*, team: Team, user: Any, actor: Any) -> None:
-    """Remove a member and every role they held in that team (maintainers, administrators)."""
+    """Remove a member and every role they held in that team (maintainers, administrators).
+
+    Never oneself: a maintainer who left on their own could leave the team with
+    nobody to manage it. Removing someone who is not a member is refused in words.
+    """
     team = _lock_team(team)
     require_team_manager(actor, team)
+    _not_oneself(actor, user, "remove")
     deleted, _ = Membership.objects.filter(team=team, user=user).delete()
     if not deleted:
-        return
+        raise ValidationError(
+            f"{user.get_username()} is not a member of {team.name}; there is nobody to remove."
+        )
     for grant in RoleGrant.objects.filter(team=team, user=user).select_related("role"):
         _role_revoke(grant, actor)
     user.groups.remove(team.members_group)
@@ -170,12 +177,20 @@ def role_grant(*, team: Team, user: Any, role: ReviewRole, actor: Any) -> RoleGr
 
 @transaction.atomic
 def role_revoke(*, team: Team, user: Any, role: ReviewRole, actor: Any) -> None:
-    """Take a role back (the team's maintainers or an administrator)."""
+    """Take a role back (the team's maintainers or an administrator; never from oneself).
+
+    Revoking a role the user does not hold in the team is refused in words.
+    """
     team = _lock_team(team)
     require_team_manager(actor, team)
-    grant = RoleGrant.objects.filter(team=team, user=user, role=role).first()
-    if grant is not None:
-        _role_revoke(grant, actor)
+    _not_oneself(actor, user, "revoke a role from")
+    grant = RoleGrant.objects.select_for_update().filter(team=team, user=user, role=role).first()
+    if grant is None:
+        raise ValidationError(
+            f"{user.get_username()} does not hold the role {role.key} in {team.name}; "
+            "there is nothing to revoke."
+        )
+    _role_revoke(grant, actor)
 
 
 def _role_revoke(grant: RoleGrant, actor: Any) -> None:
@@ -249,6 +264,10 @@ def project_create(
     problem = project_slug_problem(slug)
     if problem:
         raise ValidationError({"slug": [problem]})
+    if Project.objects.filter(slug=slug).exists():  # the unique index holds under a race
+        raise ValidationError(
+            {"slug": [f"A project called {slug!r} already exists; choose another short name."]}
+        )
     project = Project(
         team=team,
         slug=slug,

@@ -54,8 +54,18 @@ def reserved_project_slugs() -> frozenset[str]:
     return _reserved(get_resolver())
 
 
+_PROJECT_SLUG = re.compile(r"[a-z0-9-]+")
+SLUG_SHAPE_PROBLEM = "Use only lowercase letters, digits and hyphens in the short name."
+
+
 def project_slug_problem(slug: str) -> str | None:
-    """Why ``slug`` cannot name a project, in words, or None."""
-    if (slug or "").lower() in reserved_project_slugs():
+    """Why ``slug`` cannot name a project, in words, or None.
+
+    Lowercase letters, digits and hyphens only (Django's slug also takes
+    uppercase and underscores), and not a word reserved for a page.
+    """
+    if not _PROJECT_SLUG.fullmatch(slug or ""):
+        return SLUG_SHAPE_PROBLEM
+    if slug in reserved_project_slugs():
         return f"The short name {slug!r} is reserved for a page of the site; choose another."
     return None

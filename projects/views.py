@@ -22,6 +22,7 @@ from .keyset import keyset_page
 from .levels import LEVELS, Phase
 from .models import CardSection, ProjectStatus
 from .permissions import Action, project_for, user_can
+from .query_params import MAX_POSITIVE_INT, whole_number
 from .selectors import project_level_at
 from .selectors_pages import (
     GAP_CHOICES,
@@ -85,7 +86,11 @@ def _level_on(project, raw: str) -> dict:
         day = date.fromisoformat(raw)
     except ValueError:
         return {"error": "Enter a date as YYYY-MM-DD, for example 2026-03-01.", "raw": raw}
-    end_of_day = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    # The end of the day is the start of the next one; 9999-12-31 has none, so its
+    # end is the last moment there is (the selector brings it inside the database's range).
+    end_of_day = timezone.make_aware(
+        datetime.combine(day + timedelta(days=1), time.min) if day < date.max else datetime.max
+    )
     return {"day": day, "level": project_level_at(project, end_of_day), "raw": raw}
 
 
@@ -159,7 +164,13 @@ def card_version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 
 def _parse_version_number(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    """A card version number (ASCII digits, 1 and up), or None for anything else."""
+    return whole_number(raw, low=1, high=MAX_POSITIVE_INT)
+
+
+def _bad_request(request: HttpRequest, sentence: str) -> HttpResponse:
+    """400 in the app's style, saying what was wrong with the address."""
+    return render(request, "400.html", {"reason": sentence}, status=400)
 
 
 @require_GET
@@ -204,7 +215,11 @@ def card_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     project = project_for(request.user, Action.VIEW, slug=slug)
     number = _parse_version_number(request.GET.get("version"))
     if request.GET.get("version") and number is None:
-        raise Http404("No such card version.")
+        return _bad_request(
+            request,
+            "The version must be the number of a card version, for example ?version=2; "
+            "leave it out for the living card.",
+        )
     content = _version_or_404(project, number).content if number else card_content(project)
     suffix = f"-v{number}" if number else ""
     if fmt == "md":

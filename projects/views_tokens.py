@@ -27,12 +27,21 @@ MAX_DAYS = 3650
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="What it is for, e.g. “GitHub Actions of vision”."
+        max_length=100,
+        help_text="What it is for, e.g. “GitHub Actions of vision”.",
+        error_messages={
+            "required": "Name the token after what will use it, for example “CI of vision”.",
+            "max_length": "Keep the token's name to 100 characters or fewer.",
+        },
     )
     scopes = forms.MultipleChoiceField(
         choices=TokenScope.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text="What the token may do; no scope can sign off or waive.",
+        error_messages={
+            "required": "Choose at least one scope: what the token may do.",
+            "invalid_choice": "Choose scopes from the list.",
+        },
     )
     projects = forms.CharField(
         required=False,
@@ -46,6 +55,13 @@ class TokenForm(forms.Form):
         initial=90,
         label="Expires after (days, optional)",
         help_text=f"1 to {MAX_DAYS}; empty: never (revoke it when no longer needed).",
+        error_messages={
+            "invalid": f"Enter the number of days as a whole number from 1 to {MAX_DAYS}, "
+            "or leave it empty for a token that never expires.",
+            "min_value": f"A token lasts at least 1 day: enter 1 to {MAX_DAYS}, or leave it empty.",
+            "max_value": f"A token lasts at most {MAX_DAYS} days (ten years): enter 1 to "
+            f"{MAX_DAYS}, or leave it empty.",
+        },
     )
 
     def __init__(self, *args, user, **kwargs) -> None:

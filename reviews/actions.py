@@ -9,10 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from projects.models import RoleGrant
+from projects.levels import HIGHEST_LEVEL
+from projects.models import ProjectStatus, RoleGrant
 from projects.permissions import Action, user_can
 
-from .models import UNDER_REVIEW_STATES, LevelChangeRequest, RequestState, Waiver
+from .models import (
+    ACTIVE_STATES,
+    UNDER_REVIEW_STATES,
+    LevelChangeRequest,
+    RequestKind,
+    RequestState,
+    Waiver,
+)
 from .selectors import request_requirements
 from .selectors_home import slots_i_fit
 
@@ -71,3 +79,34 @@ def review_actions(user: Any, lr: LevelChangeRequest, waivers: list[Waiver]) -> 
         waive_checks=waive_checks,
         revocable=frozenset(revocable),
     )
+
+
+def open_request_blocker(project: Any, kind: str, active: LevelChangeRequest | None) -> str | None:
+    """Why a request of ``kind`` cannot be opened on ``project`` now, in the services'
+    words (``reviews.rules``, ``reviews.services.request_open``), or None.
+
+    ``active`` is the project's request under way, if any (the caller has it).
+    """
+    if project.status != ProjectStatus.ACTIVE:
+        return (
+            f"{project.name} is {project.get_status_display().lower()}; "
+            "only active projects change level."
+        )
+    if active is not None:
+        return (
+            f"{project.name} already has request #{active.pk} under way "
+            f"({active.get_state_display().lower()}); finish or withdraw it first."
+        )
+    if kind == RequestKind.ADVANCE and project.level >= HIGHEST_LEVEL:
+        return f"Level {HIGHEST_LEVEL} is the highest level; there is nothing to advance to."
+    if kind == RequestKind.SWITCHBACK and project.level <= project.entry_level:
+        return (
+            f"{project.name} is at level {project.level}, the level it entered at; "
+            "there is no lower level it passed through to switch back to."
+        )
+    return None
+
+
+def active_request(project: Any) -> LevelChangeRequest | None:
+    """The project's request under way (draft, open or changes requested), if any."""
+    return LevelChangeRequest.objects.filter(project=project, state__in=ACTIVE_STATES).first()

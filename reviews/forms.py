@@ -114,13 +114,22 @@ class ResubmitForm(forms.Form):
 
 
 class WaiverGrantForm(forms.Form):
-    check_key = forms.ChoiceField(label="Check to waive")
+    check_key = forms.ChoiceField(
+        label="Check to waive",
+        error_messages={
+            "required": "Choose the check to waive.",
+            "invalid_choice": "Choose one of the checks the gate's policy lets you waive.",
+        },
+    )
     reason = forms.CharField(
         label="Reason",
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Markdown. Why the gate may pass without this check.",
-        error_messages={"required": "Give the reason for the waiver."},
+        error_messages={
+            "required": "Give the reason for the waiver.",
+            "max_length": f"Keep the reason to {MAX_TEXT:,} characters or fewer.",
+        },
     )
     expires_on = forms.DateField(
         label="Expires on",
@@ -175,12 +184,18 @@ class SwitchbackForm(_RequestForm):
     switchback_kind = forms.ChoiceField(
         label="Kind of switchback",
         choices=[("", "Choose the kind"), *SwitchbackKind.choices],
-        error_messages={"required": "Say which kind of switchback this is."},
+        error_messages={
+            "required": "Say which kind of switchback this is.",
+            "invalid_choice": "Choose discovery, review or embedded as the kind of switchback.",
+        },
     )
     to_level = forms.TypedChoiceField(
         label="Back to level",
         coerce=int,
-        error_messages={"required": "Choose the level to go back to."},
+        error_messages={
+            "required": "Choose the level to go back to.",
+            "invalid_choice": "Choose one of the levels the project passed through.",
+        },
     )
 
     def __init__(self, *args: Any, levels: list[tuple[int, str]] = (), **kwargs: Any) -> None:

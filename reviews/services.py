@@ -41,7 +41,7 @@ from .open_slots import open_slots_refresh
 from .rules import check_level_rules, clean_debrief, require_active
 from .selectors import request_gate_facts, request_requirements
 from .slots import signing_grant_choose
-from .state_machine import Event, transition
+from .state_machine import Event, request_is, transition
 
 
 def _lock(request: LevelChangeRequest) -> tuple[LevelChangeRequest, Project]:
@@ -139,10 +139,7 @@ def request_checks_rerun(*, level_request: LevelChangeRequest, actor: Any) -> Le
     request, project = _lock(level_request)
     _require_requester_side(actor, project)
     if request.state not in UNDER_REVIEW_STATES:
-        raise ValidationError(
-            f"Request #{request.pk} is {request.get_state_display().lower()}; "
-            "its checks can no longer be re-run."
-        )
+        raise ValidationError(f"{request_is(request)}; its checks cannot be re-run.")
     if not project.repository_url:
         raise ValidationError("Link a repository to this project so its checks can run.")
     check_run_request(project=project, trigger=RunTrigger.RERUN, request_id=request.pk, actor=actor)
@@ -229,10 +226,7 @@ def signoff_record(
             f"Request #{request.pk} is a draft; it takes sign-offs once it is submitted."
         )
     if request.state not in UNDER_REVIEW_STATES:
-        raise ValidationError(
-            f"Request #{request.pk} is {request.get_state_display().lower()}; "
-            "it takes no more sign-offs."
-        )
+        raise ValidationError(f"{request_is(request)}; it cannot be signed.")
     require_active(project)
     if reviewer.pk == request.requester_id:
         raise PermissionDenied("You opened this request; someone else must sign it off.")
@@ -361,10 +355,7 @@ def request_pin_commit(
     request, project = _lock(level_request)
     _require_requester_side(actor, project)
     if request.state not in ACTIVE_STATES:
-        raise ValidationError(
-            f"Request #{request.pk} is {request.get_state_display().lower()}; "
-            "its commit can no longer change."
-        )
+        raise ValidationError(f"{request_is(request)}; its commit cannot change.")
     if request.commit_sha == sha:
         return request
     previous = request.commit_sha

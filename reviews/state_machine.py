@@ -51,6 +51,33 @@ TRANSITIONS: dict[tuple[str, Event], str] = {
 }
 
 
+# How refusals name a state and an event, so every pair reads as a sentence:
+# "Request #61 is a draft; it cannot be resubmitted."
+STATE_PHRASES: dict[str, str] = {
+    S.DRAFT: "is a draft",
+    S.OPEN: "is open",
+    S.CHANGES_REQUESTED: "has changes requested",
+    S.APPROVED: "was approved and is closed",
+    S.REJECTED: "was rejected and is closed",
+    S.WITHDRAWN: "was withdrawn and is closed",
+}
+EVENT_PHRASES: dict[Event, str] = {
+    Event.SUBMIT: "be submitted",
+    Event.REQUEST_CHANGES: "have changes requested",
+    Event.RESUBMIT: "be resubmitted",
+    Event.REOPEN: "be reopened",
+    Event.APPROVE: "be approved",
+    Event.REJECT: "be rejected",
+    Event.WITHDRAW: "be withdrawn",
+}
+
+
+def request_is(request: LevelChangeRequest) -> str:
+    """ "Request #N is a draft", "Request #N was withdrawn and is closed", ...: the start
+    of every refusal that depends on the request's state."""
+    return f"Request #{request.pk} {STATE_PHRASES[request.state]}"
+
+
 class TransitionError(ValidationError):
     """The event is not allowed in the request's current state."""
 
@@ -68,8 +95,7 @@ def transition(
     target = TRANSITIONS.get((request.state, event))
     if target is None:
         raise TransitionError(
-            f"Request #{request.pk} is {RequestState(request.state).label.lower()}; "
-            f"it cannot {event.value.replace('_', ' ')}.",
+            f"{request_is(request)}; it cannot {EVENT_PHRASES[event]}.",
             code="invalid_transition",
         )
     source = request.state

@@ -32,9 +32,10 @@ from .forms import (
     WithdrawForm,
     service_call,
 )
-from .models import LevelChangeRequest, Waiver
+from .models import UNDER_REVIEW_STATES, LevelChangeRequest, RequestState, Waiver
 from .selectors import request_requirements
 from .selectors_page import request_for_page
+from .state_machine import request_is
 from .waivers import waiver_grant, waiver_revoke
 
 
@@ -81,6 +82,10 @@ def _action(
 def signoff(request: HttpRequest, pk: int) -> HttpResponse:
     lr = _visible(request, pk)
     require(request.user, Action.SIGN_OFF, lr.project)
+    if lr.state == RequestState.DRAFT:
+        raise PermissionDenied(f"{request_is(lr)}; it takes sign-offs once it is submitted.")
+    if lr.state not in UNDER_REVIEW_STATES:  # decided or withdrawn: the reason is the state
+        raise PermissionDenied(f"{request_is(lr)}; it cannot be signed.")
     if not review_actions(request.user, lr, []).sign:
         # The same rule that shows the buttons: a forged POST is refused outright.
         raise PermissionDenied("None of your review roles fits an empty slot of this request.")

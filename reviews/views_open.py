@@ -26,6 +26,7 @@ from projects.models import MLTRLCard, Project
 from projects.permissions import Action, project_for
 
 from . import services
+from .actions import active_request, open_request_blocker
 from .evaluation import describe_slot
 from .forms import AdvanceForm, SwitchbackForm, service_call
 from .models import RequestKind
@@ -75,6 +76,30 @@ def _render(request, project, form, kind, status=200, preview=None) -> HttpRespo
     )
 
 
+def _blocked(request: HttpRequest, project: Project, kind: str) -> HttpResponse | None:
+    """The page that says why no request of ``kind`` can be opened now (no form), or None.
+
+    GET answers 200 with the sentence (and a link to the request under way); a
+    POST answers 400 with it and writes nothing. The service checks again.
+    """
+    active = active_request(project)
+    blocker = open_request_blocker(project, kind, active)
+    if blocker is None:
+        return None
+    return render(
+        request,
+        "reviews/request_open.html",
+        {
+            "project": project,
+            "kind": kind,
+            "blocker": blocker,
+            "active": active,
+            "posted": request.method == "POST",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 def _open(request: HttpRequest, project: Project, form: forms.Form, **kw: Any):
     return service_call(
         form,
@@ -92,6 +117,8 @@ def _open(request: HttpRequest, project: Project, form: forms.Form, **kw: Any):
 @login_required
 def advance(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, Action.REQUEST_LEVEL_CHANGE, slug=slug)
+    if blocked := _blocked(request, project, RequestKind.ADVANCE):
+        return blocked
     form = AdvanceForm(request.POST if request.method == "POST" else None)
     preview = _gate_preview(project)
     if request.method == "POST":
@@ -110,6 +137,8 @@ def advance(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def switchback(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_for(request.user, Action.REQUEST_LEVEL_CHANGE, slug=slug)
+    if blocked := _blocked(request, project, RequestKind.SWITCHBACK):
+        return blocked
     levels = [(n, Level(n).label) for n in range(project.entry_level, project.level)]
     form = SwitchbackForm(request.POST if request.method == "POST" else None, levels=levels)
     if request.method == "POST":

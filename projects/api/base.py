@@ -17,6 +17,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_s
 from rest_framework import generics, serializers
 from rest_framework.views import APIView
 
+from projects.query_params import MAX_BIGINT
+
 from .access import TokenScopePermission, api_projects, request_token
 from .errors import ERROR_STATUSES
 
@@ -46,10 +48,26 @@ class ApiGenericView(ApiMixin, generics.GenericAPIView):
     """Base of the API's list and detail views (filtering, ordering, pagination)."""
 
 
-class IntegerFilter(django_filters.NumberFilter):
-    """A whole-number filter (``NumberFilter`` alone takes ``0.5``); documented as integer."""
+class _BoundedIntegerField(forms.IntegerField):
+    """Whole numbers a database column can hold: a larger id is a 400, not a 500
+    (SQLite cannot bind it to a foreign-key lookup)."""
 
-    field_class = forms.IntegerField
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", -MAX_BIGINT - 1)
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(*args, **kwargs)
+        self.error_messages["invalid"] = "A whole number, such as 12."
+        self.error_messages["min_value"] = f"A whole number from {-MAX_BIGINT - 1}."
+        self.error_messages["max_value"] = f"A whole number up to {MAX_BIGINT}."
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole-number filter (``NumberFilter`` alone takes ``0.5``); documented as integer.
+
+    Bounded to the 64-bit range: no id or level lies beyond it.
+    """
+
+    field_class = _BoundedIntegerField
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

@@ -3,6 +3,8 @@ its audit history and its level on a date. Reads share the pages' selectors."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,6 +15,7 @@ from rest_framework.response import Response
 
 from projects.cards import card_content, card_diff, card_json, card_markdown
 from projects.models import AuditEvent, CardSection
+from projects.query_params import MAX_POSITIVE_INT, whole_number
 from projects.selectors import project_level_at
 from projects.selectors_pages import card_version_get, card_versions
 from projects.services import card_update
@@ -48,11 +51,13 @@ def _project(request: Request, slug: str):
     return get_object_or_404(api_projects(request).select_related("team"), slug=slug)
 
 
-def _version(project, number: str | int | None, name: str):
-    try:
-        found = card_version_get(project, int(number))
-    except (TypeError, ValueError):
-        raise exceptions.ValidationError({name: ["A version number is required."]}) from None
+def _version(project, raw: str | None, name: str):
+    number = whole_number(raw, low=1, high=MAX_POSITIVE_INT)
+    if number is None:
+        raise exceptions.ValidationError(
+            {name: ["A version number is required: a whole number from 1, such as 3."]}
+        )
+    found = card_version_get(project, number)
     if found is None:
         raise exceptions.NotFound(f"The card has no version {number}.")
     return found
@@ -190,6 +195,12 @@ class LevelAtView(ApiView):
             raise exceptions.ValidationError(
                 {"at": ["An ISO 8601 time with a zone, e.g. 2026-01-31T12:00:00Z."]}
             )
+        try:
+            at.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00:00-12:00 is in year 10000 in UTC
+            raise exceptions.ValidationError(
+                {"at": ["A time between the years 1 and 9999 once in UTC."]}
+            ) from None
         project = _project(request, slug)
         return Response(
             LevelAtOut(

@@ -58,3 +58,58 @@ def test_creating_in_the_admin_uses_the_service(org, superuser, root_client):
     created = AuditEvent.objects.get(project=speech, kind="project.created")
     assert created.actor_id == superuser.pk
     assert not AuditEvent.objects.filter(project=speech, kind="project.updated").exists()
+
+
+HUGE_IDS = ["99999999999999999999999", "9223372036854775808", "-9223372036854775809"]
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_an_id_past_64_bits_in_a_many_to_many_field_is_a_form_error(org, root_client, huge):
+    """SQLite cannot bind it to the field's ``pk__in`` lookup: this was a 500."""
+    page = root_client.post(
+        "/admin/projects/project/add/",
+        {
+            "team": org.teams["research"].pk,
+            "slug": "speech",
+            "name": "Speech",
+            "default_branch": "main",
+            "status": "active",
+            "reviewer_teams": [huge],
+            "components": [huge],
+        },
+    )
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.errors
+    assert set(errors) == {"reviewer_teams", "components"}
+    assert not Project.objects.filter(slug="speech").exists()
+
+
+def test_an_id_past_64_bits_in_a_gate_policys_roles_is_a_form_error(org, root_client):
+    from gates.models import GatePolicy
+
+    policy = GatePolicy.objects.order_by("pk").first()
+    before = policy.versions.count()
+    page = root_client.post(
+        f"/admin/gates/gatepolicy/{policy.pk}/change/", {"waiver_roles": [HUGE_IDS[0]]}
+    )
+    assert page.status_code == 200
+    assert "waiver_roles" in page.context["adminform"].form.errors
+    assert policy.versions.count() == before
+
+
+def test_a_slug_with_uppercase_or_underscores_is_refused_in_the_services_words(org, root_client):
+    page = root_client.post(
+        "/admin/projects/project/add/",
+        {
+            "team": org.teams["research"].pk,
+            "slug": "Speech_Model",
+            "name": "Speech",
+            "default_branch": "main",
+            "status": "active",
+        },
+    )
+    assert page.status_code == 200
+    assert page.context["adminform"].form.errors["slug"] == [
+        "Use only lowercase letters, digits and hyphens in the short name."
+    ]
+    assert not Project.objects.filter(name="Speech").exists()

@@ -109,3 +109,35 @@ def test_throttled_caller_gets_429_with_retry_after(org, monkeypatch):
     assert response.json()["code"] == "throttled"
     # Each token has its own budget.
     assert token_client(org.researcher).get("/api/v1/levels/").status_code == 200
+
+
+HUGE = "99999999999999999999999"  # past any 64-bit column
+PAST_BIGINT = "9223372036854775808"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        (f"/api/v1/waivers/?request={HUGE}", "request"),
+        (f"/api/v1/runs/?request={PAST_BIGINT}", "request"),
+        (f"/api/v1/projects/?level_min={HUGE}", "level_min"),
+        ("/api/v1/projects/vision/card/diff/?from=1&to=²", "to"),
+        (f"/api/v1/projects/vision/card/diff/?from={HUGE}&to=1", "from"),
+        ("/api/v1/projects/vision/card/export/?version=٣", "version"),
+        ("/api/v1/projects/vision/level-at/?at=9999-12-31T23:59:59-12:00", "at"),
+        ("/api/v1/projects/vision/level-at/?at=0001-01-01T00:00:00%2B14:00", "at"),
+    ],
+)
+def test_huge_ids_unicode_digits_and_far_times_are_400_naming_the_parameter(org, path, field):
+    """SQLite cannot bind a number past 64 bits to a foreign-key lookup, ``int("²")``
+    raises, and year 9999 at -12:00 is year 10000 in UTC: each was a 500."""
+    response = token_client(org.researcher).get(path)
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"]) == [field]
+
+
+def test_the_last_moment_in_utc_still_answers_the_level(org):
+    response = token_client(org.researcher).get(
+        "/api/v1/projects/vision/level-at/?at=9999-12-31T23:59:59Z"
+    )
+    assert response.status_code == 200 and response.json()["level"] == 0

@@ -19,6 +19,8 @@ from tests.api.conftest import session_client, token_client
         ("post", "/api/v1/projects/", {"slug": "ok", "name": "x", "team": "nope"}, "team"),
         ("post", "/api/v1/projects/", {"slug": "vision", "name": "x", "team": "research"}, "slug"),
         ("post", "/api/v1/projects/", {"slug": "new", "name": "x", "team": "research"}, "slug"),
+        # a Django slug, but not lowercase letters, digits and hyphens (the service refuses)
+        ("post", "/api/v1/projects/", {"slug": "Yy_Z", "name": "x", "team": "research"}, "slug"),
         (
             "post",
             "/api/v1/projects/",

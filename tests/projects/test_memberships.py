@@ -101,3 +101,35 @@ def test_a_maintainer_removes_a_member_and_their_roles(org, research):
     assert not RoleGrant.objects.filter(team=research, user=org.peer).exists()
     kinds = set(AuditEvent.objects.filter(actor=org.lead).values_list("kind", flat=True))
     assert kinds == {"role.revoked", "membership.removed"}
+
+
+def test_a_maintainer_cannot_remove_themselves_or_revoke_their_own_role(org, research):
+    """Leaving on one's own could leave the team with no maintainer: someone else does it."""
+    with pytest.raises(PermissionDenied, match="Nobody can remove themselves"):
+        services.membership_remove(team=research, user=org.lead, actor=org.lead)
+    with pytest.raises(PermissionDenied, match="Nobody can revoke a role from themselves"):
+        services.role_revoke(
+            team=research, user=org.lead, role=_role("research-lead"), actor=org.lead
+        )
+    assert Membership.objects.get(team=research, user=org.lead).is_maintainer
+    assert RoleGrant.objects.filter(team=research, user=org.lead).exists()
+    assert not AuditEvent.objects.filter(kind__in=["membership.removed", "role.revoked"]).exists()
+
+
+def test_an_administrator_removes_and_revokes_others_but_not_themselves(org, research):
+    admin = admin_actor()
+    services.membership_add(team=research, user=admin, actor=org.lead)
+    with pytest.raises(PermissionDenied, match="Nobody can remove themselves"):
+        services.membership_remove(team=research, user=admin, actor=admin)
+    services.role_revoke(team=research, user=org.lead, role=_role("research-lead"), actor=admin)
+    services.membership_remove(team=research, user=org.lead, actor=admin)
+    assert not Membership.objects.filter(team=research, user=org.lead).exists()
+    assert Membership.objects.filter(team=research, user=admin).exists()
+
+
+def test_revoking_a_role_not_held_or_removing_a_non_member_is_refused_in_words(org, research):
+    with pytest.raises(ValidationError, match="peer does not hold the role ethics in Research"):
+        services.role_revoke(team=research, user=org.peer, role=_role("ethics"), actor=org.lead)
+    with pytest.raises(ValidationError, match="outsider is not a member of Research"):
+        services.membership_remove(team=research, user=org.outsider, actor=org.lead)
+    assert not AuditEvent.objects.filter(kind__in=["membership.removed", "role.revoked"]).exists()

@@ -43,7 +43,20 @@ def test_project_create_refuses_a_bad_slug(org):
     assert not Project.objects.filter(name="Bad").exists()
 
 
-@pytest.mark.parametrize("slug", ["new", "NEW"])
+@pytest.mark.parametrize("slug", ["Vision", "vision_model", "NEW"])
+def test_project_create_refuses_uppercase_and_underscores_in_the_slug(org, slug):
+    """Django's slug takes them; the help text promises lowercase, digits and hyphens."""
+    with pytest.raises(ValidationError) as refused:
+        services.project_create(
+            team=org.teams["research"], slug=slug, name="Shape", actor=org.researcher
+        )
+    assert refused.value.message_dict["slug"] == [
+        "Use only lowercase letters, digits and hyphens in the short name."
+    ]
+    assert not Project.objects.filter(name="Shape").exists()
+
+
+@pytest.mark.parametrize("slug", ["new"])
 def test_project_create_refuses_a_slug_that_names_a_page(org, slug):
     """/projects/new/ is the new-project page: a project called "new" could not be reached,
     whether it comes from the form, the API or the admin."""

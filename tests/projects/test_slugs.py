@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import include, path
 
-from projects.slugs import project_slug_problem, reserved_project_slugs
+from projects.slugs import SLUG_SHAPE_PROBLEM, project_slug_problem, reserved_project_slugs
 
 
 def _page(request, **kwargs):
@@ -33,3 +33,9 @@ def test_the_site_reserves_the_new_project_page():
 @override_settings(ROOT_URLCONF=__name__)
 def test_every_fixed_word_beside_a_project_slug_is_reserved():
     assert reserved_project_slugs() == frozenset({"new", "archive", "export"})
+
+
+def test_a_project_slug_is_lowercase_letters_digits_and_hyphens_only():
+    for bad in ["Vision", "vision_model", "vision model", "", "visión", "NEW"]:
+        assert project_slug_problem(bad) == SLUG_SHAPE_PROBLEM, bad
+    assert project_slug_problem("vision-2") is None

@@ -71,11 +71,13 @@ def test_create_shows_the_token_once_and_it_works_on_the_api(org, second_project
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"name": "", "scopes": ["read"]}, "name", "This field is required."),
-        ({"name": "ci"}, "scopes", "This field is required."),
-        ({"name": "ci", "scopes": ["admin"]}, "scopes", "Select a valid choice."),
-        ({"name": "ci", "scopes": ["read"], "days": "0"}, "days", "greater than or equal to 1"),
-        ({"name": "ci", "scopes": ["read"], "days": "x"}, "days", "Enter a whole number."),
+        ({"name": "", "scopes": ["read"]}, "name", "Name the token after what will use it"),
+        ({"name": "x" * 101, "scopes": ["read"]}, "name", "100 characters or fewer"),
+        ({"name": "ci"}, "scopes", "Choose at least one scope"),
+        ({"name": "ci", "scopes": ["admin"]}, "scopes", "Choose scopes from the list."),
+        ({"name": "ci", "scopes": ["read"], "days": "0"}, "days", "A token lasts at least 1 day"),
+        ({"name": "ci", "scopes": ["read"], "days": "3651"}, "days", "at most 3650 days"),
+        ({"name": "ci", "scopes": ["read"], "days": "x"}, "days", "as a whole number from 1"),
         (
             {"name": "ci", "scopes": ["read"], "projects": "speech, nowhere"},
             "projects",
@@ -89,6 +91,7 @@ def test_bad_input_is_a_form_error_and_creates_nothing(org, other_project, body,
     html = unescape(response.content.decode())
     assert "There is a problem" in html and message in html
     assert f'id="id_{field}' in html
+    assert "This field is required." not in html and "Ensure this value" not in html
     assert not ApiToken.objects.exists()
 
 

@@ -65,7 +65,7 @@ def assert_only_refusals(outcomes: list[Any], message: str) -> None:
 
 
 def too_late(request: LevelChangeRequest) -> str:
-    return f"Request #{request.pk} is approved; it takes no more sign-offs."
+    return f"Request #{request.pk} was approved and is closed; it cannot be signed."
 
 
 def level_changes_to(project: Project, level: int) -> int:

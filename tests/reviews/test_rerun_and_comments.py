@@ -40,7 +40,9 @@ def test_rerun_of_a_finished_request_is_refused(linked, django_capture_on_commit
         request = ready(open_advance(org))
         approve_all(org, request, ["lead"])
     runs = CheckRun.objects.count()
-    with pytest.raises(ValidationError, match="is approved; its checks can no longer be re-run"):
+    with pytest.raises(
+        ValidationError, match="was approved and is closed; its checks cannot be re-run"
+    ):
         services.request_checks_rerun(level_request=request, actor=org.researcher)
     assert CheckRun.objects.count() == runs
 

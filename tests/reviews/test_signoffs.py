@@ -224,7 +224,9 @@ def test_resubmit_retires_change_requests(org):
 
 def test_resubmit_is_only_for_changes_requested(org):
     request = open_advance(org)
-    with raises_message(ValidationError, f"Request #{request.pk} is open; it cannot resubmit."):
+    with raises_message(
+        ValidationError, f"Request #{request.pk} is open; it cannot be resubmitted."
+    ):
         services.request_resubmit(level_request=request, actor=org.researcher)
 
 
@@ -264,7 +266,7 @@ def test_no_sign_off_after_a_terminal_state(org, end):
         label = "approved"
     count = SignOff.objects.count()
     with raises_message(
-        ValidationError, f"Request #{request.pk} is {label}; it takes no more sign-offs."
+        ValidationError, f"Request #{request.pk} was {label} and is closed; it cannot be signed."
     ):
         _sign(request, org.peer, Decision.REQUEST_CHANGES, tasks=["late"])
     assert SignOff.objects.count() == count
