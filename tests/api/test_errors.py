@@ -49,6 +49,27 @@ def test_non_json_body_is_400_not_500(org):
 
 
 @pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", EVIDENCE),
+        ("post", "/api/v1/requests/"),
+        ("patch", "/api/v1/projects/vision/card/"),
+    ],
+)
+def test_deeply_nested_json_is_400_parse_error_not_500(org, method, path):
+    """``{"a":`` x 3000 (18 KB) overflows the decoder's recursion: a 400 like bad JSON."""
+    body = '{"a":' * 3000 + "1" + "}" * 3000
+    client = session_client(org.researcher) if method == "patch" else token_client(org.researcher)
+    client.enforce_csrf_checks = False
+    response = getattr(client, method)(path, data=body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert response.json() == {
+        "code": "parse_error",
+        "message": "JSON parse error - the body is nested too deeply.",
+    }
+
+
+@pytest.mark.parametrize(
     "query",
     ["", "?level=1", f"?commit={SHA_A}", f"?level=10&commit={SHA_A}", "?level=x&commit=zz"],
 )
