@@ -62,7 +62,7 @@ API_REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "projects.api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "projects.api.ordering.StrictOrderingFilter",
     ],
     "PAGE_SIZE": 50,
 }

@@ -18,11 +18,18 @@ from projects.selectors_pages import card_version_get, card_versions
 from projects.services import card_update
 from projects.timeline import event_sentence
 
-from .base import PAGINATED, ApiGenericView, ApiView, api_projects, error_responses
+from .base import (
+    PAGINATED,
+    ApiGenericView,
+    ApiView,
+    StrictInput,
+    api_projects,
+    error_responses,
+)
 
 CardUpdateIn = type(
     "CardUpdateIn",
-    (serializers.Serializer,),
+    (StrictInput,),
     {
         name: serializers.CharField(required=False, allow_blank=True, max_length=20_000)
         for name in CardSection.values
@@ -143,6 +150,7 @@ class AuditHistoryView(ApiGenericView):
     """The project's audit events, oldest first, paginated (the hash chain's order)."""
 
     serializer_class = AuditEventOut
+    filter_backends = ()  # always the chain's order: no filters, no ``ordering``
 
     def get_queryset(self):
         return AuditEvent.objects.none()

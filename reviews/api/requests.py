@@ -22,6 +22,7 @@ from projects.api.base import (
     PAGINATED,
     ApiGenericView,
     ApiView,
+    StrictInput,
     api_projects,
     error_responses,
 )
@@ -186,7 +187,7 @@ class RequestFilter(django_filters.FilterSet):
         fields = ["project", "state", "kind", "requester"]
 
 
-class RequestOpenIn(serializers.Serializer):
+class RequestOpenIn(StrictInput):
     project = serializers.SlugField()
     kind = serializers.ChoiceField(choices=[RequestKind.ADVANCE, RequestKind.SWITCHBACK])
     to_level = serializers.IntegerField(min_value=0, max_value=9)
@@ -251,7 +252,7 @@ class RequestDetailView(ApiView):
         return _detail(_visible_request(request, pk))
 
 
-class ReasonIn(serializers.Serializer):
+class ReasonIn(StrictInput):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
@@ -305,7 +306,7 @@ class RequestResubmitView(ApiView):
         return _detail(level_request)
 
 
-class SignOffIn(serializers.Serializer):
+class SignOffIn(StrictInput):
     decision = serializers.ChoiceField(choices=Decision.choices)
     role = serializers.SlugField(required=False, allow_null=True, default=None)
     team = serializers.SlugField(required=False, allow_null=True, default=None)

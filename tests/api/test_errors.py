@@ -84,7 +84,14 @@ def test_bad_filters_and_pages_are_400_or_404_never_500(org):
     assert client.get("/api/v1/projects/?level=x").status_code == 400
     assert client.get("/api/v1/projects/?status=nope").status_code == 400
     assert client.get("/api/v1/projects/?page=99").status_code == 404
-    assert client.get("/api/v1/projects/?ordering=password").status_code == 200
+    for ordering in ("password", "bogus", "level,bogus", "-", ","):
+        refused = client.get(f"/api/v1/projects/?ordering={ordering}")
+        assert refused.status_code == 400, ordering
+        assert refused.json()["fields"] == {
+            "ordering": ["Order by one of: slug, name, level, evidence_level, updated_at."]
+        }
+    assert client.get("/api/v1/projects/?ordering=-level,slug").status_code == 200
+    assert client.get("/api/v1/projects/?ordering=").status_code == 200  # the default order
     assert client.get("/api/v1/projects/?level_min=0.5").status_code == 400
     for query in ("page=0", "page=", "page=last", "page_size=0", "page_size=201", "page_size=x"):
         response = client.get(f"/api/v1/requests/?{query}")

@@ -96,3 +96,41 @@ def test_teams_list_members_and_role_grants(org):
     research = next(t for t in teams if t["slug"] == "research")
     assert "lead" in research["members"]
     assert {"user": "lead", "role": "research-lead"} in research["role_grants"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "fields"),
+    [
+        ("/api/v1/projects/vision/", {"slug": "zzz", "team": "product"}, {"slug", "team"}),
+        ("/api/v1/projects/vision/", {"name": "Renamed", "nmae": "typo"}, {"nmae"}),
+        ("/api/v1/projects/vision/card/", {"bogus": "x"}, {"bogus"}),
+    ],
+)
+def test_writes_refuse_unknown_and_read_only_fields_by_name(org, path, body, fields):
+    """A field the endpoint does not take is a 400 naming it, and nothing changes."""
+    response = session_client(org.researcher).patch(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["fields"]) == fields
+    assert "unknown or read-only" in response.json()["message"]
+    project = token_client(org.researcher).get("/api/v1/projects/vision/").json()
+    assert (project["slug"], project["team"], project["name"]) == ("vision", "research", "Vision model")
+
+
+def test_form_bodies_refuse_empty_values_and_non_boolean_words(org):
+    """In a form, an empty optional value is refused like JSON's "" (DRF read it as
+    "not sent"), and a boolean is true or false, not 0 or "yes"."""
+    client = token_client(org.researcher)
+    made = client.post(
+        "/api/v1/webhooks/",
+        {"url": "https://8.8.8.8/h", "events": ["level.changed"], "project": "vision"},
+        format="json",
+    ).json()
+    item = f"/api/v1/webhooks/{made['id']}/"
+    assert client.patch(item, {"url": ""}, format="multipart").json()["fields"] == {
+        "url": ["This field may not be blank."]
+    }
+    for word in ("0", "yes"):
+        refused = client.patch(item, {"active": word}, format="multipart")
+        assert refused.json()["fields"] == {"active": ["Must be true or false."]}, word
+    assert client.patch(item, {"active": 0}, format="json").status_code == 400
+    assert client.patch(item, {"active": "false"}, format="multipart").json()["active"] is False
