@@ -70,7 +70,7 @@ class StrictInput(serializers.Serializer):
         if hasattr(data, "keys"):
             form = html.is_html_input(data)
             errors: dict[str, list[str]] = {}
-            for name in data.keys():
+            for name in data:
                 # A form may send a list as ``events[0]``, ``events[1]``.
                 field = self.fields.get(name.split("[", 1)[0] if form else name)
                 if field is None or field.read_only:

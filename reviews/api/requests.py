@@ -82,6 +82,9 @@ class SignOffOut(serializers.Serializer):
 
 class WaiverOut(serializers.Serializer):
     id = serializers.IntegerField()
+    request = serializers.IntegerField(
+        source="request_id", help_text="The request it was granted on."
+    )
     check_key = serializers.CharField()
     granted_by = serializers.CharField(source="granted_by.username")
     role = serializers.CharField(source="role.key")
@@ -116,7 +119,8 @@ class GateOut(serializers.Serializer):
 class RequestDetailOut(RequestOut):
     gate = serializers.SerializerMethodField()
     signoffs = SignOffOut(many=True, source="signoffs.all")
-    waivers = WaiverOut(many=True, source="project.waivers.all")
+    # Waivers granted on this request only (the project's others: /api/v1/waivers/).
+    waivers = WaiverOut(many=True, source="waivers.all")
 
     class Meta(RequestOut.Meta):
         fields = [*RequestOut.Meta.fields, "gate", "signoffs", "waivers"]
@@ -168,8 +172,8 @@ def _detail(level_request: LevelChangeRequest, code: int = status.HTTP_200_OK) -
             "signoffs__reviewer",
             "signoffs__role",
             "signoffs__team",
-            "project__waivers__granted_by",
-            "project__waivers__role",
+            "waivers__granted_by",
+            "waivers__role",
         )
         .get(pk=level_request.pk)
     )

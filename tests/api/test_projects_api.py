@@ -113,7 +113,11 @@ def test_writes_refuse_unknown_and_read_only_fields_by_name(org, path, body, fie
     assert set(response.json()["fields"]) == fields
     assert "unknown or read-only" in response.json()["message"]
     project = token_client(org.researcher).get("/api/v1/projects/vision/").json()
-    assert (project["slug"], project["team"], project["name"]) == ("vision", "research", "Vision model")
+    assert (project["slug"], project["team"], project["name"]) == (
+        "vision",
+        "research",
+        "Vision model",
+    )
 
 
 def test_form_bodies_refuse_empty_values_and_non_boolean_words(org):

@@ -44,9 +44,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gates.models import CheckResult, CheckRun, GatePolicyVersion
+from projects.services import membership_maintainer_set
 from reviews import services
 from reviews.waivers import waiver_grant
-from projects.services import membership_maintainer_set
 from tests.api.conftest import token_client
 from tests.org import SHA_A, admin_actor
 from webhooks.models import WebhookDelivery
@@ -102,7 +102,10 @@ def known(org, settings, _keep_the_test_connection):
         team=research, user=org.researcher, is_maintainer=True, actor=admin_actor()
     )
     hook = subscription_create(
-        actor=org.researcher, url="https://8.8.8.8/h", events=["request.opened"], project=org.project
+        actor=org.researcher,
+        url="https://8.8.8.8/h",
+        events=["request.opened"],
+        project=org.project,
     ).subscription
     subscription_create(
         actor=org.researcher, url="https://8.8.8.8/t", events=["level.changed"], team=research
