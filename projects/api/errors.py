@@ -14,7 +14,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -133,6 +135,26 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+UNROUTED = "api-unrouted"
+
+
+@csrf_exempt  # answers 404 to every method; a token POST carries no CSRF token
+def unrouted(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """The last route under ``/api/``: any path no endpoint matches, any method, answers
+    the JSON 404, also with DEBUG on (no URL list) and before ``APPEND_SLASH`` (which
+    turned ``POST /api/v1/requests`` into a 500, or a 301 clients follow as a GET).
+    A path that exists with a trailing slash says so."""
+    message = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            slashed = resolve(request.path + "/")
+        except Resolver404:
+            slashed = None
+        if slashed is not None and slashed.url_name != UNROUTED:
+            message = f"Not found; did you mean {request.path}/ ?"
+    return JsonResponse({"code": "not_found", "message": message}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -109,6 +109,28 @@ def test_unrouted_api_urls_answer_404_in_the_api_format(org, path):
     assert response.json() == {"code": "not_found", "message": "Not found."}
 
 
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+def test_unrouted_api_urls_answer_json_404_with_debug_and_without_a_slash(
+    org, settings, debug, method
+):
+    """With DEBUG on, Django answered its HTML page listing every URL pattern, and
+    APPEND_SLASH turned ``POST /api/v1/requests`` into a 500 (or a 301 that clients
+    follow as a GET): every method gets the JSON 404, naming the slashed path."""
+    settings.DEBUG = debug
+    client = token_client(org.researcher)
+    missing = getattr(client, method)("/api/v1/requests", {}, format="json")
+    assert missing.status_code == 404, missing.content[:300]
+    assert missing.json() == {
+        "code": "not_found",
+        "message": "Not found; did you mean /api/v1/requests/ ?",
+    }
+    nothing = getattr(client, method)("/api/v1/nothing", {}, format="json")
+    assert nothing.json() == {"code": "not_found", "message": "Not found."}
+    assert getattr(client, method)("/api/v2/x/").json()["code"] == "not_found"
+    assert APIClient().get("/api/v1/projects/vision").json()["message"].endswith("vision/ ?")
+
+
 def test_session_write_needs_csrf(org):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(org.researcher)
