@@ -47,6 +47,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", unrouted, name=UNROUTED),
 ]
 
-# Unrouted URLs and crashes under /api/ answer in the API's error format.
+# Refused requests, unrouted URLs and crashes under /api/ answer in the API's error format.
+handler400 = "projects.api.errors.bad_request"
 handler404 = "projects.api.errors.not_found"
 handler500 = "projects.api.errors.server_error"

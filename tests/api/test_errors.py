@@ -159,3 +159,30 @@ def test_throttled_caller_gets_429_with_retry_after(org, monkeypatch):
     assert response.json()["code"] == "throttled"
     # Each token has its own budget.
     assert token_client(org.researcher).get("/api/v1/levels/").status_code == 200
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", EVIDENCE), ("post", "/api/v1/requests/"), ("patch", "/api/v1/projects/vision/card/")],
+)
+def test_a_body_over_the_limit_is_413_in_the_api_format(org, settings, debug, method, path):
+    """~3 MB of JSON: Django's RequestDataTooBig was its HTML 400 page (DEBUG or not)."""
+    settings.DEBUG = debug
+    body = '{"summary": "' + "x" * 3_000_000 + '"}'
+    client = session_client(org.researcher) if method == "patch" else token_client(org.researcher)
+    response = getattr(client, method)(path, data=body, content_type="application/json")
+    assert response.status_code == 413, response.content[:200]
+    assert response.json() == {
+        "code": "too_large",
+        "message": "The body is larger than 2,621,440 bytes.",
+    }
+
+
+def test_requests_django_refuses_before_a_view_answer_json_under_api_only(org):
+    """``handler400``: a Host header not allowed (SuspiciousOperation in the middleware)."""
+    refused = token_client(org.researcher).get("/api/v1/levels/", HTTP_HOST="evil.example")
+    assert refused.status_code == 400
+    assert refused.json() == {"code": "bad_request", "message": "Bad request."}
+    page = APIClient().get("/projects/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
