@@ -25,9 +25,10 @@ from projects.api.base import (
     StrictInput,
     api_projects,
     error_responses,
+    request_token,
 )
 from projects.models import TokenScope
-from projects.permissions import Action
+from projects.permissions import Action, requests_reachable
 
 from .. import services
 from ..evaluation import gate_evaluate
@@ -165,6 +166,18 @@ def _visible_request(request: Request, pk: int) -> LevelChangeRequest:
     return get_object_or_404(_requests(request).select_related("project", "requester"), pk=pk)
 
 
+def _reachable_request(request: Request, pk: int) -> LevelChangeRequest:
+    """For reading and withdrawing: also a request the caller opened on a project they
+    no longer see (left the team); a token's project restriction still applies."""
+    reachable = requests_reachable(
+        request.user, LevelChangeRequest.objects.all(), api_projects(request)
+    )
+    token = request_token(request)
+    if token is not None and token.project_ids:
+        reachable = reachable.filter(project_id__in=token.project_ids)
+    return get_object_or_404(reachable.select_related("project", "requester"), pk=pk)
+
+
 def _detail(level_request: LevelChangeRequest, code: int = status.HTTP_200_OK) -> Response:
     level_request = (
         LevelChangeRequest.objects.select_related("project", "requester")
@@ -253,7 +266,7 @@ class RequestDetailView(ApiView):
 
     @extend_schema(responses={200: RequestDetailOut, **error_responses(404)})
     def get(self, request: Request, pk: int) -> Response:
-        return _detail(_visible_request(request, pk))
+        return _detail(_reachable_request(request, pk))
 
 
 class ReasonIn(StrictInput):
@@ -271,7 +284,7 @@ class RequestWithdrawView(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
-        level_request = _visible_request(request, pk)
+        level_request = _reachable_request(request, pk)
         services.request_withdraw(
             level_request=level_request, actor=request.user, reason=data.validated_data["reason"]
         )
