@@ -24,10 +24,12 @@ from .access import TokenScopePermission, api_projects, request_token
 from .errors import ERROR_STATUSES
 
 __all__ = [
+    "COMMIT_PATTERN",
     "PAGINATED",
     "ApiGenericView",
     "ApiView",
     "BooleanChoiceFilter",
+    "CommitField",
     "IntegerFilter",
     "StrictInput",
     "api_projects",
@@ -95,6 +97,22 @@ def _may_be_empty(field: serializers.Field) -> bool:
     return bool(getattr(field, "allow_blank", False) or field.allow_null)
 
 
+COMMIT_PATTERN = "^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": COMMIT_PATTERN, "description": "A full commit SHA."}
+)
+class CommitField(serializers.CharField):
+    """A commit SHA, documented as the server takes it: 40 (SHA-1) or 64 (SHA-256) hex
+    characters; the serializer's ``validate_commit`` checks it (``clean_commit_sha``)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
 class IntegerFilter(django_filters.NumberFilter):
     """A whole-number filter (``NumberFilter`` alone takes ``0.5``); documented as integer."""
 

@@ -185,7 +185,14 @@ class LevelAtView(ApiView):
     """The project's granted level at a moment, answered from its audit record."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("at", str, required=True, description="ISO 8601 time")],
+        parameters=[
+            OpenApiParameter(
+                "at",
+                {"type": "string", "format": "date-time", "minLength": 1},
+                required=True,
+                description="ISO 8601 time with a zone (2026-01-31T12:00:00Z); else a 400.",
+            )
+        ],
         responses={200: LevelAtOut, **error_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, slug: str) -> Response:

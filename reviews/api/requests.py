@@ -22,6 +22,7 @@ from projects.api.base import (
     PAGINATED,
     ApiGenericView,
     ApiView,
+    CommitField,
     StrictInput,
     api_projects,
     error_responses,
@@ -212,7 +213,7 @@ class RequestOpenIn(StrictInput):
     switchback_kind = serializers.ChoiceField(
         choices=SwitchbackKind.choices, required=False, allow_blank=True, default=""
     )
-    commit = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    commit = CommitField(required=False, allow_blank=True, default="")  # "": none
 
     def validate_commit(self, value: str) -> str:
         if not value:
