@@ -54,7 +54,7 @@ class ApiGenericView(ApiMixin, generics.GenericAPIView):
 
 UNKNOWN_FIELD = "This endpoint does not take this field (unknown or read-only)."
 BLANK_FIELD = "This field may not be blank."
-NOT_BOOLEAN = "Must be true or false."
+NOT_BOOLEAN = "Must be a valid boolean: true or false."
 
 
 class StrictInput(serializers.Serializer):

@@ -135,6 +135,8 @@ def test_form_bodies_refuse_empty_values_and_non_boolean_words(org):
     }
     for word in ("0", "yes"):
         refused = client.patch(item, {"active": word}, format="multipart")
-        assert refused.json()["fields"] == {"active": ["Must be true or false."]}, word
+        assert refused.json()["fields"] == {
+            "active": ["Must be a valid boolean: true or false."]
+        }, word
     assert client.patch(item, {"active": 0}, format="json").status_code == 400
     assert client.patch(item, {"active": "false"}, format="multipart").json()["active"] is False
