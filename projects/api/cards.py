@@ -3,6 +3,8 @@ its audit history and its level on a date. Reads share the pages' selectors."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -199,9 +201,11 @@ class LevelAtView(ApiView):
         raw = request.query_params.get("at", "")
         try:
             at = parse_datetime(raw)
-        except ValueError:
+            # In UTC: PostgreSQL refuses offsets beyond +-15:59 (+16:52 was a 500).
+            at = at.astimezone(UTC) if at is not None and at.tzinfo is not None else None
+        except (ValueError, OverflowError):  # out of range once in UTC (year 1, 9999)
             at = None
-        if at is None or at.tzinfo is None:
+        if at is None:
             raise exceptions.ValidationError(
                 {"at": ["An ISO 8601 time with a zone, e.g. 2026-01-31T12:00:00Z."]}
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.api.conftest import session_client, token_client
@@ -140,3 +142,20 @@ def test_form_bodies_refuse_empty_values_and_non_boolean_words(org):
         }, word
     assert client.patch(item, {"active": 0}, format="json").status_code == 400
     assert client.patch(item, {"active": "false"}, format="multipart").json()["active"] is False
+
+
+@pytest.mark.parametrize(
+    ("at", "code"),
+    [
+        ("5000-02-03T22:29:42.285622+16:52", 200),  # PostgreSQL refused the offset: a 500
+        ("0001-01-01T00:00:00+10:00", 400),  # before year 1 in UTC: an OverflowError
+        ("9999-12-31T23:59:59-16:00", 400),
+    ],
+)
+def test_level_at_takes_any_offset_and_refuses_times_out_of_range(org, at, code):
+    response = token_client(org.researcher).get(f"/api/v1/projects/vision/level-at/?at={quote(at)}")
+    assert response.status_code == code, response.content[:300]
+    if code == 200:
+        assert response.json()["level"] == 0
+    else:
+        assert list(response.json()["fields"]) == ["at"]
