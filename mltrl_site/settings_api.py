@@ -50,13 +50,19 @@ API_REST_FRAMEWORK = {
         "projects.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON nested too deeply for the decoder is a 400 parse_error, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "projects.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "projects.api.access.Pagination",
     "DEFAULT_THROTTLE_CLASSES": ["projects.api.access.CallerThrottle"],
     "DEFAULT_THROTTLE_RATES": {"caller": env_str("MLTRL_API_RATE", "1200/min")},
     "EXCEPTION_HANDLER": "projects.api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "projects.api.ordering.StrictOrderingFilter",
     ],
     "PAGE_SIZE": 50,
 }

@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from mltrl_site.api_docs import RedocView, SwaggerView
+from projects.api.errors import UNROUTED, unrouted
 from reviews.views import root
 
 admin.site.site_header = "mltrl administration"
@@ -42,8 +43,11 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("mltrl_site.urls_api")),
+    # Last: any other path under /api/ answers the API's JSON 404 (every method).
+    re_path(r"^api/(?P<rest>.*)$", unrouted, name=UNROUTED),
 ]
 
-# Unrouted URLs and crashes under /api/ answer in the API's error format.
+# Refused requests, unrouted URLs and crashes under /api/ answer in the API's error format.
+handler400 = "projects.api.errors.bad_request"
 handler404 = "projects.api.errors.not_found"
 handler500 = "projects.api.errors.server_error"

@@ -148,6 +148,24 @@ def _visible_by_team(user: Any) -> Q:
     return Q(team_id__in=mine.values("pk")) | Q(Exists(reviewed))
 
 
+def requests_reachable(user: Any, requests: QuerySet, projects: QuerySet | None = None) -> QuerySet:
+    """The level-change requests (``requests``, a queryset of them) ``user`` may read and
+    withdraw: those on projects they may view (``projects``, by default
+    ``projects_for(user)``), and those they opened themselves, also after losing
+    access to the project (left the owning team), so that nothing stays open in their
+    name (docs/workflow.md). Only reading and withdrawing go through here; every
+    other action on a request needs the project permission."""
+    visible = projects if projects is not None else projects_for(user)
+    person = (
+        system_actor_name(user) is None
+        and user is not None
+        and user.is_authenticated
+        and user.is_active
+    )
+    mine = Q(requester_id=user.pk) if person else Q(pk__in=[])
+    return requests.filter(Q(project__in=visible) | mine)
+
+
 def user_can(user: Any, action: Action, project: Project) -> bool:
     """Whether ``user`` may perform ``action`` on ``project`` (one query)."""
     return projects_for(user, action).filter(pk=project.pk).exists()

@@ -24,6 +24,7 @@ from gates.policies import Requirements
 from gates.selectors_pages import external_results_for
 from gates.selectors_runs import RunProgress, run_progress_for
 from projects.models import RoleGrant
+from projects.permissions import requests_reachable
 
 from .evaluation import GateFacts, GateVerdict, describe_slot, gate_evaluate, match_slots
 from .models import UNDER_REVIEW_STATES, Comment, Decision, LevelChangeRequest, SignOff, Waiver
@@ -32,11 +33,15 @@ from .selectors import request_gate_facts, request_requirements, requests_for
 OUTCOME_ORDER = {"fail": 0, "error": 1, None: 2, "warn": 3, "pass": 4}
 
 
-def request_for_page(user: Any, pk: int) -> LevelChangeRequest | None:
-    """The request if ``user`` may see its project (else None: the view answers 404)."""
+def request_for_page(user: Any, pk: int, *, own: bool = False) -> LevelChangeRequest | None:
+    """The request if ``user`` may see its project (else None: the view answers 404).
+    ``own``: also a request ``user`` opened on a project they no longer see (its page
+    and its withdrawal only; ``projects.permissions.requests_reachable``)."""
+    reachable = (
+        requests_reachable(user, LevelChangeRequest.objects.all()) if own else requests_for(user)
+    )
     return (
-        requests_for(user)
-        .select_related("project", "project__team", "requester", "policy_version__policy")
+        reachable.select_related("project", "project__team", "requester", "policy_version__policy")
         .filter(pk=pk)
         .first()
     )

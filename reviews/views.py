@@ -80,8 +80,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _request_or_404(request: HttpRequest, pk: int):
-    level_request = request_for_page(request.user, pk)
+def _request_or_404(request: HttpRequest, pk: int, *, own: bool = False):
+    level_request = request_for_page(request.user, pk, own=own)
     if level_request is None:
         raise Http404("No such request.")
     return level_request
@@ -90,7 +90,8 @@ def _request_or_404(request: HttpRequest, pk: int):
 @require_GET
 @login_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    level_request = _request_or_404(request, pk)
+    # Its requester reads it also after leaving the team, to withdraw it.
+    level_request = _request_or_404(request, pk, own=True)
     project = level_request.project
     page = review_page(level_request)
     actions = review_actions(request.user, level_request, [w["waiver"] for w in page.waivers])
@@ -124,7 +125,7 @@ def request_checks(request: HttpRequest, pk: int) -> HttpResponse:
     While the run is queued or running the fragment asks to be polled again; once
     it is final an htmx request gets status 286, which stops the polling.
     """
-    level_request = _request_or_404(request, pk)
+    level_request = _request_or_404(request, pk, own=True)
     panel = checks_panel(level_request)
     context = {
         "lr": level_request,
@@ -146,7 +147,7 @@ def request_status(request: HttpRequest, pk: int) -> HttpResponse:
     Once the request is decided (approved: the level changed) an htmx request
     gets 286 and the final verdict, which stops the polling without a reload.
     """
-    level_request = _request_or_404(request, pk)
+    level_request = _request_or_404(request, pk, own=True)
     under_review = level_request.state in UNDER_REVIEW_STATES
     context = {
         "lr": level_request,

@@ -39,8 +39,10 @@ from .state_machine import request_is
 from .waivers import waiver_grant, waiver_revoke
 
 
-def _visible(request: HttpRequest, pk: int) -> LevelChangeRequest:
-    level_request = request_for_page(request.user, pk)
+def _visible(request: HttpRequest, pk: int, *, own: bool = False) -> LevelChangeRequest:
+    """The request, 404 unless its project is visible (``own``: or ``request.user``
+    opened it, for withdrawing after leaving the team)."""
+    level_request = request_for_page(request.user, pk, own=own)
     if level_request is None:
         raise Http404("No such request.")
     return level_request
@@ -130,7 +132,7 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    lr = _visible(request, pk)
+    lr = _visible(request, pk, own=True)
     if not review_actions(request.user, lr, []).withdraw:
         raise PermissionDenied("Only the requester or the owning team may withdraw this request.")
     form = WithdrawForm(request.POST if request.method == "POST" else None)

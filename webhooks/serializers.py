@@ -6,6 +6,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from projects.api.base import StrictInput
+
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
 from .models import WebhookSubscription as Subscription
 
@@ -14,7 +16,7 @@ EVENTS = serializers.ListField(
 )
 
 
-class SubscriptionIn(serializers.Serializer):
+class SubscriptionIn(StrictInput):
     url = serializers.CharField(max_length=500, help_text="https (global addresses only).")
     events = EVENTS
     project = serializers.SlugField(required=False, help_text="Subscribe to one project ...")
@@ -32,7 +34,7 @@ class SubscriptionIn(serializers.Serializer):
         return attrs
 
 
-class SubscriptionPatchIn(serializers.Serializer):
+class SubscriptionPatchIn(StrictInput):
     url = serializers.CharField(max_length=500, required=False)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.choices),
@@ -48,8 +50,9 @@ class SubscriptionPatchIn(serializers.Serializer):
 
 
 class SubscriptionOut(serializers.ModelSerializer):
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Exactly one of the two is set; the other is null.
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     owner = serializers.CharField(source="owner.username")
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
     deliveries_url = serializers.SerializerMethodField()
@@ -113,7 +116,12 @@ class DeliveryOut(serializers.ModelSerializer):
     response_code = serializers.IntegerField(allow_null=True)
     event_id = serializers.IntegerField(allow_null=True, help_text="The audit event reported.")
     log = AttemptOut(many=True, help_text="Every attempt, first to last.")
-    redelivery_of = serializers.SlugRelatedField(slug_field="uid", read_only=True)
+    redelivery_of = serializers.SlugRelatedField(
+        slug_field="uid",
+        read_only=True,
+        allow_null=True,
+        help_text="The uid of the delivery this one sends again; null on an original.",
+    )
     redeliver_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -10,7 +10,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from projects.api.base import ApiView, error_responses
+from projects.api.base import ApiView, StrictInput, error_responses
 
 from ..models import GatePolicyVersion
 from ..policy_documents import (
@@ -78,7 +78,7 @@ class PolicyExportView(ApiView):
         return HttpResponse(policy_document_render(version.snapshot, fmt), content_type=kind)
 
 
-class PolicyImportIn(serializers.Serializer):
+class PolicyImportIn(StrictInput):
     format = serializers.ChoiceField(choices=["toml", "json"])
     document = serializers.CharField(max_length=100_000)
 

@@ -6,6 +6,8 @@ pagination, throttling and the error format (``projects.api.errors``).
   tokens altogether: people grant protected levels.
 - ``api_projects(request, action)`` is the permission entry point cut to the
   token's project restriction; every API queryset of projects starts there.
+- ``StrictInput`` is the base of every write body: a field the endpoint does not
+  take is a 400 naming it, never silently ignored.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers
+from rest_framework.utils import html
 from rest_framework.views import APIView
 
 from projects.query_params import MAX_BIGINT
@@ -23,11 +26,14 @@ from .access import TokenScopePermission, api_projects, request_token
 from .errors import ERROR_STATUSES
 
 __all__ = [
+    "COMMIT_PATTERN",
     "PAGINATED",
     "ApiGenericView",
     "ApiView",
     "BooleanChoiceFilter",
+    "CommitField",
     "IntegerFilter",
+    "StrictInput",
     "api_projects",
     "error_responses",
     "request_token",
@@ -48,6 +54,66 @@ class ApiGenericView(ApiMixin, generics.GenericAPIView):
     """Base of the API's list and detail views (filtering, ordering, pagination)."""
 
 
+UNKNOWN_FIELD = "This endpoint does not take this field (unknown or read-only)."
+BLANK_FIELD = "This field may not be blank."
+NOT_BOOLEAN = "Must be a valid boolean: true or false."
+
+
+class StrictInput(serializers.Serializer):
+    """Base of every API write body.
+
+    DRF drops fields a serializer does not declare, so a PATCH of a read-only
+    ``slug`` or a misspelt card section answered 200 having changed nothing; here
+    each such field is a 400 naming it. In a form body DRF also reads an empty value
+    of an optional field as "not sent"; an empty value is refused the way JSON's
+    ``""`` is, unless the field may be blank. A boolean is ``true`` or ``false`` (in
+    a form, those words), not DRF's ``1``, ``"yes"`` or ``"on"``, as the schema says.
+    """
+
+    def to_internal_value(self, data: object) -> dict:
+        if hasattr(data, "keys"):
+            form = html.is_html_input(data)
+            errors: dict[str, list[str]] = {}
+            for name in data:
+                # A form may send a list as ``events[0]``, ``events[1]``.
+                field = self.fields.get(name.split("[", 1)[0] if form else name)
+                if field is None or field.read_only:
+                    errors[name] = [UNKNOWN_FIELD]
+                elif form and data.get(name) == "" and not _may_be_empty(field):
+                    errors[name] = [BLANK_FIELD]
+                elif isinstance(field, serializers.BooleanField) and not _boolean(
+                    data.get(name), form
+                ):
+                    errors[name] = [NOT_BOOLEAN]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _boolean(value: object, form: bool) -> bool:
+    return value in ("true", "false") if form else isinstance(value, bool)
+
+
+def _may_be_empty(field: serializers.Field) -> bool:
+    """An empty form value is accepted where JSON's ``""`` (or null: a form has none) is."""
+    return bool(getattr(field, "allow_blank", False) or field.allow_null)
+
+
+COMMIT_PATTERN = "^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": COMMIT_PATTERN, "description": "A full commit SHA."}
+)
+class CommitField(serializers.CharField):
+    """A commit SHA, documented as the server takes it: 40 (SHA-1) or 64 (SHA-256) hex
+    characters; the serializer's ``validate_commit`` checks it (``clean_commit_sha``)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+
 class _BoundedIntegerField(forms.IntegerField):
     """Whole numbers a database column can hold: a larger id is a 400, not a 500
     (SQLite cannot bind it to a foreign-key lookup)."""
@@ -61,6 +127,7 @@ class _BoundedIntegerField(forms.IntegerField):
         self.error_messages["max_value"] = f"A whole number up to {MAX_BIGINT}."
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IntegerFilter(django_filters.NumberFilter):
     """A whole-number filter (``NumberFilter`` alone takes ``0.5``); documented as integer.
 

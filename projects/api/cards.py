@@ -21,11 +21,18 @@ from projects.selectors_pages import card_version_get, card_versions
 from projects.services import card_update
 from projects.timeline import event_sentence
 
-from .base import PAGINATED, ApiGenericView, ApiView, api_projects, error_responses
+from .base import (
+    PAGINATED,
+    ApiGenericView,
+    ApiView,
+    StrictInput,
+    api_projects,
+    error_responses,
+)
 
 CardUpdateIn = type(
     "CardUpdateIn",
-    (serializers.Serializer,),
+    (StrictInput,),
     {
         name: serializers.CharField(required=False, allow_blank=True, max_length=20_000)
         for name in CardSection.values
@@ -148,6 +155,7 @@ class AuditHistoryView(ApiGenericView):
     """The project's audit events, oldest first, paginated (the hash chain's order)."""
 
     serializer_class = AuditEventOut
+    filter_backends = ()  # always the chain's order: no filters, no ``ordering``
 
     def get_queryset(self):
         return AuditEvent.objects.none()
@@ -182,7 +190,14 @@ class LevelAtView(ApiView):
     """The project's granted level at a moment, answered from its audit record."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("at", str, required=True, description="ISO 8601 time")],
+        parameters=[
+            OpenApiParameter(
+                "at",
+                {"type": "string", "format": "date-time", "minLength": 1},
+                required=True,
+                description="ISO 8601 time with a zone (2026-01-31T12:00:00Z); else a 400.",
+            )
+        ],
         responses={200: LevelAtOut, **error_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, slug: str) -> Response:
@@ -196,7 +211,8 @@ class LevelAtView(ApiView):
                 {"at": ["An ISO 8601 time with a zone, e.g. 2026-01-31T12:00:00Z."]}
             )
         try:
-            at.astimezone(UTC)
+            # In UTC: PostgreSQL refuses offsets beyond +-15:59 (+16:52 was a 500).
+            at = at.astimezone(UTC)
         except OverflowError:  # 9999-12-31T23:00:00-12:00 is in year 10000 in UTC
             raise exceptions.ValidationError(
                 {"at": ["A time between the years 1 and 9999 once in UTC."]}

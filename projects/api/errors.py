@@ -3,7 +3,10 @@
 Service refusals map to HTTP as the permission entry point intends:
 ``Http404`` (not visible) 404, ``PermissionDenied`` (visible, not allowed) 403,
 ``ValidationError`` 400 with field errors when the error names fields.
-Throttling answers 429 with ``Retry-After``.
+Throttling answers 429 with ``Retry-After``. A body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` answers 413; Django's other refusals of a request
+(``SuspiciousOperation``: too many form fields, ...) a 400, both in this format,
+in a view (``exception_handler``) or before one (``bad_request``, ``handler400``).
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -82,8 +89,22 @@ def _sent_fields(context: dict) -> frozenset[str]:
     return frozenset(data.keys()) if hasattr(data, "keys") else frozenset()
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def _too_large() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return f"The body is larger than {limit:,} bytes." if limit else "The body is too large."
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(_too_large())
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exc) or "The request was refused.")
+    elif isinstance(exc, DjangoValidationError):
         exc = django_validation_to_drf(exc, _sent_fields(context))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
@@ -119,6 +140,7 @@ ERROR_STATUSES = {
     status.HTTP_403_FORBIDDEN: "Visible, but you (or your token's scopes) may not do this.",
     status.HTTP_404_NOT_FOUND: "Not found, or not visible to you.",
     status.HTTP_409_CONFLICT: "Conflicts with an earlier write (e.g. a reused Idempotency-Key).",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The body is larger than the server takes.",
     status.HTTP_429_TOO_MANY_REQUESTS: "Throttled; see the Retry-After header.",
 }
 
@@ -127,12 +149,43 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400``: a request Django refused before any view (``SuspiciousOperation``)
+    answers in the API's format under ``/api/`` (413 for a body over the limit); every
+    other path gets the page. (With DEBUG on, Django shows its own page instead.)"""
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse({"code": "too_large", "message": _too_large()}, status=413)
+        return JsonResponse({"code": "bad_request", "message": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: a URL under ``/api/`` no route matches (``/api/v1/requests/x/``)
     answers in the API's format; every other path gets the page (templates/404.html)."""
     if _is_api(request):
         return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+UNROUTED = "api-unrouted"
+
+
+@csrf_exempt  # answers 404 to every method; a token POST carries no CSRF token
+def unrouted(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """The last route under ``/api/``: any path no endpoint matches, any method, answers
+    the JSON 404, also with DEBUG on (no URL list) and before ``APPEND_SLASH`` (which
+    turned ``POST /api/v1/requests`` into a 500, or a 301 clients follow as a GET).
+    A path that exists with a trailing slash says so."""
+    message = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            slashed = resolve(request.path + "/")
+        except Resolver404:
+            slashed = None
+        if slashed is not None and slashed.url_name != UNROUTED:
+            message = f"Not found; did you mean {request.path}/ ?"
+    return JsonResponse({"code": "not_found", "message": message}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -16,11 +16,11 @@ from projects.models import Project, Team
 from projects.permissions import Action
 from projects.services import project_create, project_update
 
-from .base import PAGINATED, ApiGenericView, api_projects, error_responses
+from .base import PAGINATED, ApiGenericView, StrictInput, api_projects, error_responses
 from .views import ProjectDetailView, ProjectListView, ProjectOut
 
 
-class ProjectWriteIn(serializers.Serializer):
+class ProjectWriteIn(StrictInput):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     repository_url = serializers.CharField(required=False, allow_blank=True, max_length=500)

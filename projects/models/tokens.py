@@ -54,12 +54,15 @@ class ApiToken(models.Model):
 class IdempotencyRecord(models.Model):
     """The answer given to a write sent with an ``Idempotency-Key`` header.
 
-    The same key (per user) with the same body replays the stored answer; with a
-    different body it is refused (409).
+    The same key (per user) with the same body on the same endpoint replays the
+    stored answer; with a different body or on another endpoint it is refused (409).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     key = models.CharField(max_length=200)
+    # "<METHOD> <path>" of the first write; "" on records older than this column,
+    # which therefore never replay.
+    endpoint = models.TextField(default="")
     body_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()

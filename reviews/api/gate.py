@@ -14,7 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from gates.services import clean_commit_sha
-from projects.api.base import ApiView, api_projects, error_responses
+from projects.api.base import (
+    COMMIT_PATTERN,
+    ApiView,
+    CommitField,
+    api_projects,
+    error_responses,
+)
 from projects.levels import HIGHEST_LEVEL, LOWEST_LEVEL
 
 from ..selectors_gate import gate_answer
@@ -22,7 +28,7 @@ from ..selectors_gate import gate_answer
 
 class GateQueryIn(serializers.Serializer):
     level = serializers.IntegerField(min_value=LOWEST_LEVEL, max_value=HIGHEST_LEVEL)
-    commit = serializers.CharField(max_length=64)
+    commit = CommitField()
 
     def validate_commit(self, value: str) -> str:
         try:
@@ -57,7 +63,12 @@ class GateQueryView(ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("level", int, required=True),
-            OpenApiParameter("commit", str, required=True, description="full commit SHA"),
+            OpenApiParameter(
+                "commit",
+                {"type": "string", "pattern": COMMIT_PATTERN},
+                required=True,
+                description="A full commit SHA: 40 or 64 hex characters.",
+            ),
         ],
         responses={200: GateAnswerOut, **error_responses(400, 401, 403, 404, 429)},
     )

@@ -22,11 +22,14 @@ from projects.api.base import (
     PAGINATED,
     ApiGenericView,
     ApiView,
+    CommitField,
+    StrictInput,
     api_projects,
     error_responses,
+    request_token,
 )
 from projects.models import TokenScope
-from projects.permissions import Action
+from projects.permissions import Action, requests_reachable
 
 from .. import services
 from ..evaluation import gate_evaluate
@@ -81,6 +84,9 @@ class SignOffOut(serializers.Serializer):
 
 class WaiverOut(serializers.Serializer):
     id = serializers.IntegerField()
+    request = serializers.IntegerField(
+        source="request_id", help_text="The request it was granted on."
+    )
     check_key = serializers.CharField()
     granted_by = serializers.CharField(source="granted_by.username")
     role = serializers.CharField(source="role.key")
@@ -115,7 +121,8 @@ class GateOut(serializers.Serializer):
 class RequestDetailOut(RequestOut):
     gate = serializers.SerializerMethodField()
     signoffs = SignOffOut(many=True, source="signoffs.all")
-    waivers = WaiverOut(many=True, source="project.waivers.all")
+    # Waivers granted on this request only (the project's others: /api/v1/waivers/).
+    waivers = WaiverOut(many=True, source="waivers.all")
 
     class Meta(RequestOut.Meta):
         fields = [*RequestOut.Meta.fields, "gate", "signoffs", "waivers"]
@@ -160,6 +167,18 @@ def _visible_request(request: Request, pk: int) -> LevelChangeRequest:
     return get_object_or_404(_requests(request).select_related("project", "requester"), pk=pk)
 
 
+def _reachable_request(request: Request, pk: int) -> LevelChangeRequest:
+    """For reading and withdrawing: also a request the caller opened on a project they
+    no longer see (left the team); a token's project restriction still applies."""
+    reachable = requests_reachable(
+        request.user, LevelChangeRequest.objects.all(), api_projects(request)
+    )
+    token = request_token(request)
+    if token is not None and token.project_ids:
+        reachable = reachable.filter(project_id__in=token.project_ids)
+    return get_object_or_404(reachable.select_related("project", "requester"), pk=pk)
+
+
 def _detail(level_request: LevelChangeRequest, code: int = status.HTTP_200_OK) -> Response:
     level_request = (
         LevelChangeRequest.objects.select_related("project", "requester")
@@ -167,8 +186,8 @@ def _detail(level_request: LevelChangeRequest, code: int = status.HTTP_200_OK) -
             "signoffs__reviewer",
             "signoffs__role",
             "signoffs__team",
-            "project__waivers__granted_by",
-            "project__waivers__role",
+            "waivers__granted_by",
+            "waivers__role",
         )
         .get(pk=level_request.pk)
     )
@@ -186,7 +205,7 @@ class RequestFilter(django_filters.FilterSet):
         fields = ["project", "state", "kind", "requester"]
 
 
-class RequestOpenIn(serializers.Serializer):
+class RequestOpenIn(StrictInput):
     project = serializers.SlugField()
     kind = serializers.ChoiceField(choices=[RequestKind.ADVANCE, RequestKind.SWITCHBACK])
     to_level = serializers.IntegerField(min_value=0, max_value=9)
@@ -194,7 +213,7 @@ class RequestOpenIn(serializers.Serializer):
     switchback_kind = serializers.ChoiceField(
         choices=SwitchbackKind.choices, required=False, allow_blank=True, default=""
     )
-    commit = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    commit = CommitField(required=False, allow_blank=True, default="")  # "": none
 
     def validate_commit(self, value: str) -> str:
         if not value:
@@ -248,10 +267,10 @@ class RequestDetailView(ApiView):
 
     @extend_schema(responses={200: RequestDetailOut, **error_responses(404)})
     def get(self, request: Request, pk: int) -> Response:
-        return _detail(_visible_request(request, pk))
+        return _detail(_reachable_request(request, pk))
 
 
-class ReasonIn(serializers.Serializer):
+class ReasonIn(StrictInput):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
@@ -266,7 +285,7 @@ class RequestWithdrawView(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
-        level_request = _visible_request(request, pk)
+        level_request = _reachable_request(request, pk)
         services.request_withdraw(
             level_request=level_request, actor=request.user, reason=data.validated_data["reason"]
         )
@@ -305,7 +324,7 @@ class RequestResubmitView(ApiView):
         return _detail(level_request)
 
 
-class SignOffIn(serializers.Serializer):
+class SignOffIn(StrictInput):
     decision = serializers.ChoiceField(choices=Decision.choices)
     role = serializers.SlugField(required=False, allow_null=True, default=None)
     team = serializers.SlugField(required=False, allow_null=True, default=None)

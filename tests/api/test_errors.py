@@ -49,6 +49,27 @@ def test_non_json_body_is_400_not_500(org):
 
 
 @pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", EVIDENCE),
+        ("post", "/api/v1/requests/"),
+        ("patch", "/api/v1/projects/vision/card/"),
+    ],
+)
+def test_deeply_nested_json_is_400_parse_error_not_500(org, method, path):
+    """``{"a":`` x 3000 (18 KB) overflows the decoder's recursion: a 400 like bad JSON."""
+    body = '{"a":' * 3000 + "1" + "}" * 3000
+    client = session_client(org.researcher) if method == "patch" else token_client(org.researcher)
+    client.enforce_csrf_checks = False
+    response = getattr(client, method)(path, data=body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert response.json() == {
+        "code": "parse_error",
+        "message": "JSON parse error - the body is nested too deeply.",
+    }
+
+
+@pytest.mark.parametrize(
     "query",
     ["", "?level=1", f"?commit={SHA_A}", f"?level=10&commit={SHA_A}", "?level=x&commit=zz"],
 )
@@ -63,7 +84,14 @@ def test_bad_filters_and_pages_are_400_or_404_never_500(org):
     assert client.get("/api/v1/projects/?level=x").status_code == 400
     assert client.get("/api/v1/projects/?status=nope").status_code == 400
     assert client.get("/api/v1/projects/?page=99").status_code == 404
-    assert client.get("/api/v1/projects/?ordering=password").status_code == 200
+    for ordering in ("password", "bogus", "level,bogus", "-", ","):
+        refused = client.get(f"/api/v1/projects/?ordering={ordering}")
+        assert refused.status_code == 400, ordering
+        assert refused.json()["fields"] == {
+            "ordering": ["Order by one of: slug, name, level, evidence_level, updated_at."]
+        }
+    assert client.get("/api/v1/projects/?ordering=-level,slug").status_code == 200
+    assert client.get("/api/v1/projects/?ordering=").status_code == 200  # the default order
     assert client.get("/api/v1/projects/?level_min=0.5").status_code == 400
     for query in ("page=0", "page=", "page=last", "page_size=0", "page_size=201", "page_size=x"):
         response = client.get(f"/api/v1/requests/?{query}")
@@ -79,6 +107,28 @@ def test_unrouted_api_urls_answer_404_in_the_api_format(org, path):
     response = token_client(org.researcher).get(path)
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "message": "Not found."}
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+def test_unrouted_api_urls_answer_json_404_with_debug_and_without_a_slash(
+    org, settings, debug, method
+):
+    """With DEBUG on, Django answered its HTML page listing every URL pattern, and
+    APPEND_SLASH turned ``POST /api/v1/requests`` into a 500 (or a 301 that clients
+    follow as a GET): every method gets the JSON 404, naming the slashed path."""
+    settings.DEBUG = debug
+    client = token_client(org.researcher)
+    missing = getattr(client, method)("/api/v1/requests", {}, format="json")
+    assert missing.status_code == 404, missing.content[:300]
+    assert missing.json() == {
+        "code": "not_found",
+        "message": "Not found; did you mean /api/v1/requests/ ?",
+    }
+    nothing = getattr(client, method)("/api/v1/nothing", {}, format="json")
+    assert nothing.json() == {"code": "not_found", "message": "Not found."}
+    assert getattr(client, method)("/api/v2/x/").json()["code"] == "not_found"
+    assert APIClient().get("/api/v1/projects/vision").json()["message"].endswith("vision/ ?")
 
 
 def test_session_write_needs_csrf(org):
@@ -141,3 +191,30 @@ def test_the_last_moment_in_utc_still_answers_the_level(org):
         "/api/v1/projects/vision/level-at/?at=9999-12-31T23:59:59Z"
     )
     assert response.status_code == 200 and response.json()["level"] == 0
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", EVIDENCE), ("post", "/api/v1/requests/"), ("patch", "/api/v1/projects/vision/card/")],
+)
+def test_a_body_over_the_limit_is_413_in_the_api_format(org, settings, debug, method, path):
+    """~3 MB of JSON: Django's RequestDataTooBig was its HTML 400 page (DEBUG or not)."""
+    settings.DEBUG = debug
+    body = '{"summary": "' + "x" * 3_000_000 + '"}'
+    client = session_client(org.researcher) if method == "patch" else token_client(org.researcher)
+    response = getattr(client, method)(path, data=body, content_type="application/json")
+    assert response.status_code == 413, response.content[:200]
+    assert response.json() == {
+        "code": "too_large",
+        "message": "The body is larger than 2,621,440 bytes.",
+    }
+
+
+def test_requests_django_refuses_before_a_view_answer_json_under_api_only(org):
+    """``handler400``: a Host header not allowed (SuspiciousOperation in the middleware)."""
+    refused = token_client(org.researcher).get("/api/v1/levels/", HTTP_HOST="evil.example")
+    assert refused.status_code == 400
+    assert refused.json() == {"code": "bad_request", "message": "Bad request."}
+    page = APIClient().get("/projects/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")

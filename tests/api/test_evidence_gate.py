@@ -52,6 +52,27 @@ def test_same_idempotency_key_replays_and_a_different_body_is_409(org):
     assert ExternalCheckResult.objects.count() == 2
 
 
+def test_an_idempotency_key_is_bound_to_its_endpoint(org, second_project):
+    """The same key and body on another project's evidence is a 409, never the first
+    project's answer (not even to a token that sees only the other project)."""
+    body = {"commit": SHA, "check": "unit_tests", "status": "pass"}
+    first = _post(token_client(org.researcher), body, key="run-7")
+    assert first.status_code == 201
+    other = token_client(org.researcher, projects=[second_project])
+    response = other.post(
+        "/api/v1/projects/nlp/evidence/", body, format="json", HTTP_IDEMPOTENCY_KEY="run-7"
+    )
+    assert response.status_code == 409, response.content
+    assert response.json() == {
+        "code": "idempotency_conflict",
+        "message": "This Idempotency-Key was used on another endpoint; use a new key.",
+    }
+    assert "vision" not in response.content.decode()
+    assert ExternalCheckResult.objects.count() == 1
+    # The first endpoint still replays its answer.
+    assert _post(token_client(org.researcher), body, key="run-7").json() == first.json()
+
+
 def test_a_refused_post_stores_no_idempotency_record(org):
     """A 403 is not remembered: once the caller may post, the same key works."""
     body = {"commit": SHA, "check": "unit_tests", "status": "pass"}

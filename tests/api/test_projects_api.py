@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.api.conftest import session_client, token_client
@@ -98,3 +100,64 @@ def test_teams_list_members_and_role_grants(org):
     research = next(t for t in teams if t["slug"] == "research")
     assert "lead" in research["members"]
     assert {"user": "lead", "role": "research-lead"} in research["role_grants"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "fields"),
+    [
+        ("/api/v1/projects/vision/", {"slug": "zzz", "team": "product"}, {"slug", "team"}),
+        ("/api/v1/projects/vision/", {"name": "Renamed", "nmae": "typo"}, {"nmae"}),
+        ("/api/v1/projects/vision/card/", {"bogus": "x"}, {"bogus"}),
+    ],
+)
+def test_writes_refuse_unknown_and_read_only_fields_by_name(org, path, body, fields):
+    """A field the endpoint does not take is a 400 naming it, and nothing changes."""
+    response = session_client(org.researcher).patch(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["fields"]) == fields
+    assert "unknown or read-only" in response.json()["message"]
+    project = token_client(org.researcher).get("/api/v1/projects/vision/").json()
+    assert (project["slug"], project["team"], project["name"]) == (
+        "vision",
+        "research",
+        "Vision model",
+    )
+
+
+def test_form_bodies_refuse_empty_values_and_non_boolean_words(org):
+    """In a form, an empty optional value is refused like JSON's "" (DRF read it as
+    "not sent"), and a boolean is true or false, not 0 or "yes"."""
+    client = token_client(org.researcher)
+    made = client.post(
+        "/api/v1/webhooks/",
+        {"url": "https://8.8.8.8/h", "events": ["level.changed"], "project": "vision"},
+        format="json",
+    ).json()
+    item = f"/api/v1/webhooks/{made['id']}/"
+    assert client.patch(item, {"url": ""}, format="multipart").json()["fields"] == {
+        "url": ["This field may not be blank."]
+    }
+    for word in ("0", "yes"):
+        refused = client.patch(item, {"active": word}, format="multipart")
+        assert refused.json()["fields"] == {
+            "active": ["Must be a valid boolean: true or false."]
+        }, word
+    assert client.patch(item, {"active": 0}, format="json").status_code == 400
+    assert client.patch(item, {"active": "false"}, format="multipart").json()["active"] is False
+
+
+@pytest.mark.parametrize(
+    ("at", "code"),
+    [
+        ("5000-02-03T22:29:42.285622+16:52", 200),  # PostgreSQL refused the offset: a 500
+        ("0001-01-01T00:00:00+10:00", 400),  # before year 1 in UTC: an OverflowError
+        ("9999-12-31T23:59:59-16:00", 400),
+    ],
+)
+def test_level_at_takes_any_offset_and_refuses_times_out_of_range(org, at, code):
+    response = token_client(org.researcher).get(f"/api/v1/projects/vision/level-at/?at={quote(at)}")
+    assert response.status_code == code, response.content[:300]
+    if code == 200:
+        assert response.json()["level"] == 0
+    else:
+        assert list(response.json()["fields"]) == ["at"]

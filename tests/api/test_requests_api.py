@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
+from reviews import services
 from reviews.models import LevelChangeRequest
+from reviews.waivers import waiver_grant
 from tests.api.conftest import session_client, token_client
 from tests.org import SHA_A
 
@@ -81,3 +87,25 @@ def test_a_reviewer_signs_off_in_a_session_and_the_level_changes(org):
     assert signed.status_code == 201, signed.content
     assert signed.json()["state"] == "approved"
     assert LevelChangeRequest.objects.get(pk=request_id).project.level == 1
+
+
+def test_the_detail_lists_only_the_waivers_granted_on_that_request(org):
+    """A waiver granted on an earlier request of the project is not this request's."""
+    first = services.request_open(
+        project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
+    )
+    waiver = waiver_grant(
+        project=org.project,
+        check_key="readme_purpose",
+        actor=org.lead,
+        reason="In the wiki.",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    services.request_withdraw(level_request=first, actor=org.researcher, reason="")
+    second = services.request_open(
+        project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
+    )
+    client = token_client(org.researcher)
+    listed = client.get(f"/api/v1/requests/{first.pk}/").json()["waivers"]
+    assert [(w["id"], w["request"]) for w in listed] == [(waiver.pk, first.pk)]
+    assert client.get(f"/api/v1/requests/{second.pk}/").json()["waivers"] == []

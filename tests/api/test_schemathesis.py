@@ -8,8 +8,13 @@ skipped level, a second active request) are 400s by design, so the
 "valid input accepted" check is not run.
 
 Path parameters of valid cases point at objects that exist (the project, its
-request and check run, a policy, a portfolio table; a waiver is on record) so
-the views' own code runs, not only the router's 404. The session-only writes
+request and check run, a policy, a portfolio table, a webhook subscription and
+its delivery; a waiver, a team subscription and a redelivery are on record) so
+the views' own code runs, not only the router's 404, and every list answers
+rows: a body is only checked against the schema when there is one. (Without
+webhook subscriptions the lists were empty and the details 404s, so nullable
+fields declared non-null, such as a project subscription's ``team`` or an
+original delivery's ``redelivery_of``, went unnoticed.) The session-only writes
 are driven a second time signed in (cookie and CSRF header), so their
 validation runs too. Bounded: a few examples per operation, no deadline (the
 suite shares two cores).
@@ -39,10 +44,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gates.models import CheckResult, CheckRun, GatePolicyVersion
+from projects.services import membership_maintainer_set
 from reviews import services
 from reviews.waivers import waiver_grant
 from tests.api.conftest import token_client
-from tests.org import SHA_A
+from tests.org import SHA_A, admin_actor
+from webhooks.models import WebhookDelivery
+from webhooks.services import delivery_redeliver, subscription_create
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +97,19 @@ def _keep_the_test_connection():
 def known(org, settings, _keep_the_test_connection):
     """Objects the valid path parameters name, and a host the WSGI client may use."""
     settings.ALLOWED_HOSTS = ["localhost"]
+    research = org.teams["research"]
+    membership_maintainer_set(
+        team=research, user=org.researcher, is_maintainer=True, actor=admin_actor()
+    )
+    hook = subscription_create(
+        actor=org.researcher,
+        url="https://8.8.8.8/h",
+        events=["request.opened"],
+        project=org.project,
+    ).subscription
+    subscription_create(
+        actor=org.researcher, url="https://8.8.8.8/t", events=["level.changed"], team=research
+    )
     level_request = services.request_open(
         project=org.project, actor=org.researcher, kind="advance", to_level=1, commit_sha=SHA_A
     )
@@ -103,6 +124,8 @@ def known(org, settings, _keep_the_test_connection):
         reason="In the wiki.",
         expires_at=timezone.now() + timedelta(days=30),
     )
+    delivery = WebhookDelivery.objects.get(subscription=hook)
+    delivery_redeliver(delivery=delivery, actor=org.researcher)  # redelivery_of set
     browser = Client()
     browser.force_login(org.researcher)
     return {
@@ -112,6 +135,8 @@ def known(org, settings, _keep_the_test_connection):
         "id": level_request.pk,
         "run": run.pk,
         "key": GatePolicyVersion.objects.values_list("policy__key", flat=True).first(),
+        "hook": hook.pk,
+        "delivery": delivery.pk,
     }
 
 
@@ -126,6 +151,8 @@ def _point_at_known(case, known: dict) -> None:
             continue  # an enum of the table names: every generated value exists
         if name == "id" and case.path.startswith("/api/v1/runs/"):
             case.path_parameters[name] = known["run"]
+        elif name == "id" and case.path.startswith("/api/v1/webhooks/"):
+            case.path_parameters[name] = known["hook"]
         elif name in known:
             case.path_parameters[name] = known[name]
 

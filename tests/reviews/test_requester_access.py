@@ -9,7 +9,8 @@ from gates.models import CheckRun
 from projects.services import membership_remove
 from reviews import services
 from reviews.models import RequestState
-from tests.org import SHA_B, admin_actor
+from tests.api.conftest import token_client
+from tests.org import SHA_B, admin_actor, make_user
 from tests.reviews.steps import open_advance
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +51,34 @@ def test_requester_without_access_may_still_withdraw(org, orphaned):
     services.request_withdraw(level_request=orphaned, actor=org.researcher, reason="Left the team.")
     orphaned.refresh_from_db()
     assert orphaned.state == RequestState.WITHDRAWN
+
+
+def test_over_the_api_the_requester_reads_and_withdraws_only_that_request(org, orphaned):
+    """API: the request's detail and withdraw reach it (they answered 404); resubmit,
+    re-run, the checks and the project's other requests stay out of reach."""
+    client = token_client(org.researcher)
+    url = f"/api/v1/requests/{orphaned.pk}/"
+    assert client.get(url).json()["state"] == RequestState.CHANGES_REQUESTED
+    assert client.post(url + "resubmit/", {}, format="json").status_code == 404
+    assert client.post(url + "rerun/").status_code == 404
+    assert client.get("/api/v1/projects/vision/").status_code == 404
+    assert client.get("/api/v1/requests/").json()["count"] == 0
+    withdrawn = client.post(url + "withdraw/", {"reason": "Left the team."}, format="json")
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert withdrawn.json()["state"] == RequestState.WITHDRAWN
+
+
+def test_in_the_browser_the_requester_sees_the_page_and_withdraws(org, orphaned, client):
+    client.force_login(org.researcher)
+    assert client.get(f"/reviews/{orphaned.pk}/").status_code == 200
+    assert client.get(f"/reviews/{orphaned.pk}/resubmit/").status_code == 404
+    response = client.post(f"/reviews/{orphaned.pk}/withdraw/", {"reason": "Left the team."})
+    assert response.status_code == 302, response.content[:300]
+    orphaned.refresh_from_db()
+    assert orphaned.state == RequestState.WITHDRAWN
+
+
+def test_someone_else_without_access_still_gets_404(org, orphaned, client):
+    client.force_login(make_user("stranger"))
+    assert client.get(f"/reviews/{orphaned.pk}/").status_code == 404
+    assert client.post(f"/reviews/{orphaned.pk}/withdraw/", {"reason": "x"}).status_code == 404
