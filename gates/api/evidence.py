@@ -14,7 +14,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from projects.api.base import ApiView, api_projects, error_responses
+from projects.api.base import ApiView, CommitField, StrictInput, api_projects, error_responses
 from projects.api.idempotency import HEADER, idempotent
 from projects.models import TokenScope
 
@@ -22,8 +22,8 @@ from ..models import CheckOutcome
 from ..services import clean_commit_sha, external_result_record
 
 
-class EvidenceIn(serializers.Serializer):
-    commit = serializers.CharField(max_length=64, help_text="full commit SHA")
+class EvidenceIn(StrictInput):
+    commit = CommitField(help_text="full commit SHA")
     check = serializers.RegexField(r"^[a-z0-9][a-z0-9_.:-]{0,63}$", help_text="check name")
     status = serializers.ChoiceField(choices=CheckOutcome.choices)
     summary = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

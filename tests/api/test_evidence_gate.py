@@ -155,3 +155,13 @@ def test_gate_query_counts_do_not_grow_with_levels(org, django_assert_max_num_qu
     _gate(client, 1)
     with django_assert_max_num_queries(8):
         _gate(client, 9)
+
+
+def test_an_unknown_field_in_an_evidence_post_is_a_400_naming_it(org):
+    """A misspelt field (``sumary``) would be dropped silently: refused, nothing stored."""
+    client = token_client(org.researcher)
+    body = {"commit": SHA, "check": "golden_eval", "status": "pass", "sumary": "F1 0.91"}
+    response = _post(client, body)
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["sumary"]
+    assert not ExternalCheckResult.objects.exists()
