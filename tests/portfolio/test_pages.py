@@ -300,3 +300,38 @@ def test_the_levels_chart_stacks_the_largest_teams_and_the_rest_as_one():
     level0 = [b for b in chart_for(table)["bars"] if b["label"].startswith("3 other teams, 0")]
     assert level0 and level0[0]["label"].endswith(": 6")  # 1 + 2 + 3
 
+
+def _select(html: str, name: str) -> tuple[str, list[str]]:
+    """The opening tag of the select called ``name`` and the values of its selected options."""
+    match = re.search(rf'(<select [^>]*name="{name}"[^>]*>)(.*?)</select>', html, re.S)
+    assert match, name
+    return match.group(1), re.findall(r'<option value="([^"]*)" selected>', match.group(2))
+
+
+@pytest.mark.parametrize("days", [1, 7, 45, 90, 3650])
+def test_the_filter_form_shows_the_current_window(manager_client, days):
+    """Any valid window is the selected option, so Apply keeps it (not "last 7 days")."""
+    html = manager_client.get(reverse("portfolio:index") + f"?days={days}").content.decode()
+    assert _select(html, "days")[1] == [str(days)]
+    label = "last 1 day<" if days == 1 else f"last {days} days<"
+    assert label in html
+
+
+def test_the_filter_form_carries_several_teams(manager_client):
+    html = manager_client.get(
+        reverse("portfolio:index") + "?team=research&team=engineering"
+    ).content.decode()
+    tag, selected = _select(html, "team")
+    assert " multiple" in tag and 'aria-describedby="p-team-hint"' in tag
+    assert sorted(selected) == ["engineering", "research"]
+    assert 'id="p-team-hint"' in html
+    # Re-applying the form sends both: the figures cover both teams' projects.
+    levels = {
+        t["key"]: t
+        for t in manager_client.get("/api/v1/portfolio/?team=research&team=engineering").json()[
+            "tables"
+        ]
+    }["levels"]
+    assert [r["team"] for r in levels["rows"]] == ["Engineering", "Research"]
+    none = manager_client.get(reverse("portfolio:index")).content.decode()
+    assert _select(none, "team")[1] == []
