@@ -17,8 +17,8 @@ from gates.models import CheckOutcome, CheckResult, CheckRunStatus
 from projects.models import LevelStay
 from reviews.models import UNDER_REVIEW_STATES, RequestKind, SignOff, SwitchbackKind, Waiver
 
-from .filters import Filters
-from .selectors_projects import GAPS, reached_filter
+from .filters import Filters, ascii_int
+from .selectors_projects import GAPS, ended_stays, reached_filter
 from .selectors_reviews import EXPIRING_DAYS, requests_in, waiting_on_ids
 
 PROJECT_PARAMS = (
@@ -44,10 +44,15 @@ REQUEST_PARAMS = (
 )
 
 
+# The longest wait the ``waiting`` parameter takes, in days (as the ``days`` filter).
+MAX_WAITING_DAYS = 3650
+
+
 def _level(raw: str, name: str) -> int:
-    if not raw.isdigit() or not 0 <= int(raw) <= 9:
+    level = ascii_int(raw)
+    if level is None or not 0 <= level <= 9:
         raise ValidationError(f"{name} must be a level from 0 to 9, not {raw!r}.")
-    return int(raw)
+    return level
 
 
 def _date(raw: str, name: str) -> datetime:
@@ -64,11 +69,13 @@ def drill_projects(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
     if raw := params.get("in_team", "").strip():
         scope, _ = scope.filter(team__slug=raw), said.append(f"team {raw}")
     if raw := params.get("level", "").strip():
-        scope = scope.filter(level=_level(raw, "level"))
-        said.append(f"at level {raw}")
+        level = _level(raw, "level")
+        scope = scope.filter(level=level)
+        said.append(f"at level {level}")
     if raw := params.get("reached", "").strip():
-        scope = reached_filter(scope, _level(raw, "reached"))
-        said.append(f"ever reached level {raw}")
+        level = _level(raw, "reached")
+        scope = reached_filter(scope, level)
+        said.append(f"ever reached level {level}")
     if raw := params.get("gap", "").strip():
         if raw not in GAPS:
             raise ValidationError(f"gap must be one of {', '.join(GAPS)}, not {raw!r}.")
@@ -99,9 +106,9 @@ def drill_projects(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
         said.append(f"{raw} failed on a run in the window")
     if raw := params.get("level_held", "").strip():
         level = _level(raw, "level_held")
-        ids = LevelStay.objects.filter(level=level).values("project_id")
+        ids = ended_stays(LevelStay.objects.filter(level=level), f).values("project_id")
         scope = scope.filter(pk__in=ids)
-        said.append(f"held level {level}")
+        said.append(f"left level {level} within the last {f.days} days (a completed stay)")
     return scope.select_related("team", "risk").order_by("team__name", "name"), said
 
 
@@ -110,10 +117,12 @@ def drill_requests(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
     qs = requests_in(scope)
     said: list[str] = []
     if raw := params.get("waiting_on", "").strip():
-        key = tuple(raw.split("|", 2))
-        if len(key) != 3:
+        # Roles ("a or b") and scopes hold no "|"; a team's name may.
+        roles, _, rest = raw.partition("|")
+        team, _, slot_scope = rest.rpartition("|")
+        if not (roles and team and slot_scope):
             raise ValidationError(f"waiting_on must be like role|team|scope, not {raw!r}.")
-        qs = qs.filter(pk__in=waiting_on_ids(scope, key))  # type: ignore[arg-type]
+        qs = qs.filter(pk__in=waiting_on_ids(scope, (roles, team, slot_scope)))
         said.append("open, waiting on " + raw.replace("|", ", "))
     if raw := params.get("gate", "").strip():
         if "-" in raw:
@@ -154,10 +163,11 @@ def drill_requests(scope: QuerySet, f: Filters, params: QueryDict) -> tuple[Quer
         qs = qs.filter(pk__in=stale, state__in=UNDER_REVIEW_STATES)
         said.append("open with stale approvals")
     if raw := params.get("waiting", "").strip():
-        if not raw.isdigit():
-            raise ValidationError(f"waiting must be a number of days, not {raw!r}.")
-        qs = qs.filter(
-            state__in=UNDER_REVIEW_STATES, created_at__lte=f.now - timedelta(days=int(raw))
-        )
-        said.append(f"under review for more than {raw} days")
+        days = ascii_int(raw)
+        if days is None or not 0 <= days <= MAX_WAITING_DAYS:
+            raise ValidationError(
+                f"waiting must be a number of days from 0 to {MAX_WAITING_DAYS}, not {raw!r}."
+            )
+        qs = qs.filter(state__in=UNDER_REVIEW_STATES, created_at__lte=f.now - timedelta(days=days))
+        said.append(f"under review for more than {days} days")
     return qs.select_related("project__team", "requester").order_by("created_at", "pk"), said

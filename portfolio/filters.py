@@ -2,12 +2,13 @@
 
 ``team`` (slug, repeatable), ``phase`` (research, prototyping, productization,
 deployment), ``level_min``/``level_max`` (0-9), ``status`` (active, paused,
-retired), ``days`` (time window for events: 7-730, default 90). A bad value is a
+retired), ``days`` (time window for events: 1-3650, default 90). A bad value is a
 ``ValidationError`` with a sentence; the views answer it with 400.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -22,6 +23,7 @@ from projects.levels import HIGHEST_LEVEL, LEVELS, LOWEST_LEVEL, Phase
 from projects.models import ProjectStatus
 
 DEFAULT_DAYS = 90
+# The time windows the form offers; any 1-3650 is valid, and the view adds the current one.
 WINDOWS = (7, 30, 90, 180, 365, 730)
 
 
@@ -101,14 +103,32 @@ class Filters:
         return "&".join(part for part in (self._encoded, more) if part)
 
 
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def ascii_int(raw: str) -> int | None:
+    """``raw`` as an integer if it is ASCII digits (an optional ``-``), else None.
+
+    Neither ``str.isdigit`` nor ``int`` fits a query string: ``"²".isdigit()`` is
+    true but ``int("²")`` raises, and ``int`` admits ``"٣"``, ``"1_0"`` and
+    ``"+3"``. A number too long to be in any range here comes back as
+    ``±10**20`` (``int`` refuses more than 4,300 digits), so callers only check
+    the range.
+    """
+    if not _WHOLE.fullmatch(raw):
+        return None
+    if len(raw.lstrip("-").lstrip("0")) > 20:
+        return -(10**20) if raw.startswith("-") else 10**20
+    return int(raw)
+
+
 def _int(params: QueryDict, key: str, default: int, low: int, high: int) -> int:
     raw = params.get(key, "").strip()
     if raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{key} must be a whole number, not {raw!r}.", code=key) from None
+    value = ascii_int(raw)
+    if value is None:
+        raise ValidationError(f"{key} must be a whole number, not {raw!r}.", code=key)
     if not low <= value <= high:
         raise ValidationError(f"{key} must be between {low} and {high}, not {value}.", code=key)
     return value

@@ -149,38 +149,68 @@ def time_in_level(scope: QuerySet, f: Filters) -> Table:
     """Median and 90th percentile of completed stays at each level, in days (one query).
 
     A stay counts once it has ended (the project moved on) within the time window.
+    ``stays`` counts those stays, ``projects`` the projects they belong to (a
+    project that left a level twice in the window counts once there); the
+    ``projects`` number links to those projects (``level_held``).
     """
     table = Table(
         "time_in_level",
         "Time in level (days, completed stays)",
-        [("level", "Level"), ("stays", "Stays"), ("median", "Median"), ("p90", "90th percentile")],
+        [
+            ("level", "Level"),
+            ("stays", "Stays ended"),
+            ("projects", "Projects"),
+            ("median", "Median"),
+            ("p90", "90th percentile"),
+        ],
+        note="Stays that ended within the window; Projects: the projects those stays belong to.",
     )
-    ended = _stays(scope).filter(left_at__isnull=False, left_at__gte=f.since)
-    by_level: dict[int, tuple[int, float | None, float | None]] = {}
+    ended = ended_stays(_stays(scope), f)
+    by_level: dict[int, tuple[int, int, float | None, float | None]] = {}
     if connection.vendor == "postgresql":
-        spans, params = _sql(ended.values("level", "entered_at", "left_at"))
+        spans, params = _sql(ended.values("level", "project_id", "entered_at", "left_at"))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT level, count(*), "  # noqa: S608
+                f"SELECT level, count(*), count(DISTINCT project_id), "  # noqa: S608
                 f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {EPOCH}) "
                 f"FROM ({spans}) AS s GROUP BY level",
                 params,
             )
-            for lvl, n, (med, p90) in cursor.fetchall():
-                by_level[lvl] = (n, float(med), float(p90))
+            for lvl, n, projects, (med, p90) in cursor.fetchall():
+                by_level[lvl] = (n, projects, float(med), float(p90))
     else:
         durations: dict[int, list[float]] = {}
-        for lvl, entered, left in ended.values_list("level", "entered_at", "left_at"):
+        owners: dict[int, set[int]] = {}
+        for lvl, project, entered, left in ended.values_list(
+            "level", "project_id", "entered_at", "left_at"
+        ):
             durations.setdefault(lvl, []).append((left - entered).total_seconds())
+            owners.setdefault(lvl, set()).add(project)
         for lvl, values in durations.items():
-            by_level[lvl] = (len(values), percentile(values, 0.5), percentile(values, 0.9))
+            by_level[lvl] = (
+                len(values),
+                len(owners[lvl]),
+                percentile(values, 0.5),
+                percentile(values, 0.9),
+            )
     for n in LEVEL_RANGE:
-        stays, med, p90 = by_level.get(n, (0, None, None))
+        stays, projects, med, p90 = by_level.get(n, (0, 0, None, None))
         table.add(
-            {"level": n, "stays": stays, "median": _days(med), "p90": _days(p90)},
-            {"stays": ("projects", {"level_held": n})},
+            {
+                "level": n,
+                "stays": stays,
+                "projects": projects,
+                "median": _days(med),
+                "p90": _days(p90),
+            },
+            {"projects": ("projects", {"level_held": n})},
         )
     return table
+
+
+def ended_stays(stays: QuerySet, f: Filters) -> QuerySet:
+    """The level stays of ``stays`` that ended within the window (time in level, ``level_held``)."""
+    return stays.filter(left_at__isnull=False, left_at__gte=f.since)
 
 
 def trend(scope: QuerySet, f: Filters, weeks: int = 12) -> Table:

@@ -209,7 +209,8 @@ def switchbacks(scope: QuerySet, f: Filters) -> Table:
         [("period", "Week of" if weekly else "Month")]
         + [(k.value, k.value.title()) for k in kinds]
         + [("total", "Total")],
-        note="Approved switchbacks; their reasons are on the list behind each number.",
+        note="Approved switchbacks decided in the window (the first period counts from the "
+        "window's start); their reasons are on the list behind each number.",
     )
     rows = (
         requests_in(scope)
@@ -231,40 +232,58 @@ def switchbacks(scope: QuerySet, f: Filters) -> Table:
         drill = {
             k.value: (
                 "requests",
-                {"switchback_kind": k.value, "from": start, "to": end.isoformat()},
+                {"switchback_kind": k.value, "from": start, "to": end.isoformat(), "decided": 1},
             )
             for k in kinds
         }
-        drill["total"] = ("requests", {"kind": "switchback", "from": start, "to": end.isoformat()})
+        drill["total"] = (
+            "requests",
+            {"kind": "switchback", "from": start, "to": end.isoformat(), "decided": 1},
+        )
         table.add({"period": start, **values, "total": sum(values.values())}, drill)
     return table
 
 
+FAILING_OUTCOMES = (CheckOutcome.FAIL, CheckOutcome.ERROR)
+
+
+def check_results(scope: QuerySet, f: Filters) -> QuerySet:
+    """Results of the completed runs of the window, of the projects in ``scope``."""
+    return in_scope(
+        CheckResult.objects.filter(
+            run__status=CheckRunStatus.SUCCEEDED, run__finished_at__gte=f.since
+        ),
+        scope,
+        "run__project",
+    )
+
+
 def check_pass_rates(scope: QuerySet, f: Filters, limit: int = 30) -> Table:
-    """Pass rate of each check over completed runs in the window, most failing first (one query)."""
+    """Pass rate of each check over completed runs in the window, most failing first (two queries).
+
+    ``failed`` counts results; ``projects`` counts the projects with a failed result
+    (a project whose check failed on three runs counts three results, one project)
+    and links to them (``failing_check``).
+    """
     table = Table(
         "checks",
         "Check pass rates (most failing first)",
         [
             ("check", "Check"),
             ("results", "Results"),
-            ("passed", "Passed"),
-            ("failed", "Failed"),
+            ("passed", "Passed results"),
+            ("failed", "Failed results"),
+            ("projects", "Projects failing"),
             ("rate", "Pass rate (%)"),
         ],
-        note="Pass and warn count as passing; fail and error as failing.",
+        note="Pass and warn count as passing; fail and error as failing. "
+        "Projects failing: projects with a failed result in the window.",
     )
     # One count per (check, outcome), folded here: cheaper for the database than three
     # filtered counts per check over every result of the window (~44,000 at 10,000
     # projects); at most a few hundred groups come back.
     counts = (
-        in_scope(
-            CheckResult.objects.filter(
-                run__status=CheckRunStatus.SUCCEEDED, run__finished_at__gte=f.since
-            ),
-            scope,
-            "run__project",
-        )
+        check_results(scope, f)
         .values_list("check_key", "outcome")
         .annotate(n=Count("*"))
         .order_by()
@@ -275,9 +294,10 @@ def check_pass_rates(scope: QuerySet, f: Filters, limit: int = 30) -> Table:
         row["results"] += n
         if outcome in PASSING_OUTCOMES:
             row["passed"] += n
-        elif outcome in (CheckOutcome.FAIL, CheckOutcome.ERROR):
+        elif outcome in FAILING_OUTCOMES:
             row["failed"] += n
     rows = sorted(by_check.values(), key=lambda r: (-r["failed"], r["check_key"]))[:limit]
+    failing = _projects_failing(scope, f, [r["check_key"] for r in rows if r["failed"]])
     for row in rows:
         rate = round(100 * row["passed"] / row["results"], 1) if row["results"] else None
         table.add(
@@ -286,11 +306,39 @@ def check_pass_rates(scope: QuerySet, f: Filters, limit: int = 30) -> Table:
                 "results": row["results"],
                 "passed": row["passed"],
                 "failed": row["failed"],
+                "projects": failing.get(row["check_key"], 0),
                 "rate": rate,
             },
-            {"failed": ("projects", {"failing_check": row["check_key"]})},
+            {"projects": ("projects", {"failing_check": row["check_key"]})},
         )
     return table
+
+
+def _projects_failing(scope: QuerySet, f: Filters, keys: list[str]) -> dict[str, int]:
+    """Check key -> projects with a failed result of it in the window (one query, none
+    without ``keys``).
+
+    Over the failed results only (``checkresult_failing``, a partial index: a few
+    percent of the results), and counted over the distinct (check, project) pairs,
+    which the database hashes: ``count(DISTINCT ...)`` per check would sort them by
+    the check's text.
+    """
+    if not keys:
+        return {}
+    pairs = (
+        check_results(scope, f)
+        .filter(outcome__in=FAILING_OUTCOMES, check_key__in=keys)
+        .values_list("check_key", "run__project_id")
+        .distinct()
+        .order_by()
+    )
+    sql, params = pairs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT check_key, count(*) FROM ({sql}) AS pairs GROUP BY check_key",  # noqa: S608
+            params,
+        )
+        return dict(cursor.fetchall())
 
 
 def at_risk(scope: QuerySet, f: Filters) -> Table:
@@ -298,10 +346,14 @@ def at_risk(scope: QuerySet, f: Filters) -> Table:
     table = Table("at_risk", "At risk", [("what", "What"), ("count", "Count")])
     now = f.now
     flagged = scope.filter(risk__since__isnull=False).count()
+    # Projects, not waivers: a project may hold several (one per check), and the
+    # list behind the number is of projects.
     waivers = in_scope(Waiver.objects.filter(revoked_at__isnull=True), scope).aggregate(
-        expired=Count("pk", filter=Q(expires_at__lte=now)),
+        expired=Count("project", distinct=True, filter=Q(expires_at__lte=now)),
         expiring=Count(
-            "pk", filter=Q(expires_at__gt=now, expires_at__lte=now + timedelta(days=EXPIRING_DAYS))
+            "project",
+            distinct=True,
+            filter=Q(expires_at__gt=now, expires_at__lte=now + timedelta(days=EXPIRING_DAYS)),
         ),
     )
     stale = (
@@ -322,9 +374,13 @@ def at_risk(scope: QuerySet, f: Filters) -> Table:
     )
     for what, count, drill in (
         ("Projects flagged at risk by monitoring", flagged, ("projects", {"at_risk": 1})),
-        ("Waivers expired (not revoked)", waivers["expired"], ("projects", {"waiver": "expired"})),
         (
-            f"Waivers expiring within {EXPIRING_DAYS} days",
+            "Projects with an expired waiver (not revoked)",
+            waivers["expired"],
+            ("projects", {"waiver": "expired"}),
+        ),
+        (
+            f"Projects with a waiver expiring within {EXPIRING_DAYS} days",
             waivers["expiring"],
             ("projects", {"waiver": "expiring"}),
         ),

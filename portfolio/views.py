@@ -100,7 +100,9 @@ def _filter_context(request: HttpRequest, f: Filters) -> dict[str, Any]:
         "phases": Phase.choices,
         "statuses": ProjectStatus.choices,
         "levels": range(LOWEST_LEVEL, HIGHEST_LEVEL + 1),
-        "windows": WINDOWS,
+        # The current window is always an option (any 1-3650 is valid), so the form
+        # shows it and Apply keeps it.
+        "windows": sorted({*WINDOWS, f.days}),
         "query": f.query(),
     }
 

@@ -55,4 +55,15 @@ def test_morgan_reads_the_portfolio(demo, browser, live_server, output_dir, axe_
     page.get_by_role("link", name="Multilingual review sentiment").click()
     assert "At risk since" in page.locator("#at-risk-title").inner_text()
     page.screenshot(path=output_dir / "project-at-risk.png", full_page=True)
+    # The filter form keeps an unlisted window and carries several teams through Apply.
+    page.goto(live_server.url + "/portfolio/?days=45")
+    assert page.get_by_label("Time window").input_value() == "45"
+    page.get_by_label("Teams").select_option(["research", "language-research"])
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r".*/portfolio/\?.*team=language-research.*"))
+    assert "team=research" in page.url and "days=45" in page.url
+    selected = page.locator("#p-team option:checked").all_inner_texts()
+    assert sorted(selected) == ["Language research", "Research"]
+    assert page.get_by_label("Time window").input_value() == "45"
+    axe_check(page, "portfolio-filtered")
     assert not errors, errors

@@ -46,9 +46,13 @@ def test_funnel(tables):
 def test_time_in_level(tables):
     # level 0 stays: alpha 1 d, beta 2 d, delta 4 d, epsilon 5 d -> median 3, p90 4 + 0.7 = 4.7
     # level 1: alpha day 1-3; level 2: alpha day 3-6; level 3: alpha day 6-8
-    expected = {0: (4, 3.0, 4.7), 1: (1, 2.0, 2.0), 2: (1, 3.0, 3.0), 3: (1, 2.0, 2.0)}
-    rows = {r["level"]: (r["stays"], r["median"], r["p90"]) for r in tables["time_in_level"]}
-    assert rows == {n: expected.get(n, (0, None, None)) for n in range(10)}
+    # one stay per project here (two stays of one project: tests/portfolio/test_drill_counts.py)
+    expected = {0: (4, 4, 3.0, 4.7), 1: (1, 1, 2.0, 2.0), 2: (1, 1, 3.0, 3.0), 3: (1, 1, 2.0, 2.0)}
+    rows = {
+        r["level"]: (r["stays"], r["projects"], r["median"], r["p90"])
+        for r in tables["time_in_level"]
+    }
+    assert rows == {n: expected.get(n, (0, 0, None, None)) for n in range(10)}
 
 
 def test_review_cycle_time(tables):
@@ -85,9 +89,31 @@ def test_switchbacks(tables):
 
 def test_check_pass_rates(tables):
     assert tables["checks"] == [
-        {"check": "experiment_records", "results": 2, "passed": 0, "failed": 2, "rate": 0.0},
-        {"check": "tests_present", "results": 1, "passed": 0, "failed": 1, "rate": 0.0},
-        {"check": "readme_purpose", "results": 2, "passed": 2, "failed": 0, "rate": 100.0},
+        # experiment_records failed on alpha and delta, tests_present (error) on delta
+        {
+            "check": "experiment_records",
+            "results": 2,
+            "passed": 0,
+            "failed": 2,
+            "projects": 2,
+            "rate": 0.0,
+        },
+        {
+            "check": "tests_present",
+            "results": 1,
+            "passed": 0,
+            "failed": 1,
+            "projects": 1,
+            "rate": 0.0,
+        },
+        {
+            "check": "readme_purpose",
+            "results": 2,
+            "passed": 2,
+            "failed": 0,
+            "projects": 0,
+            "rate": 100.0,
+        },
     ]
 
 

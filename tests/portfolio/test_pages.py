@@ -85,10 +85,17 @@ def test_csv_export(manager_client):
     assert 'filename="portfolio-checks.csv"' in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows == [
-        ["Check", "Results", "Passed", "Failed", "Pass rate (%)"],
-        ["experiment_records", "2", "0", "2", "0.0"],
-        ["tests_present", "1", "0", "1", "0.0"],
-        ["readme_purpose", "2", "2", "0", "100.0"],
+        [
+            "Check",
+            "Results",
+            "Passed results",
+            "Failed results",
+            "Projects failing",
+            "Pass rate (%)",
+        ],
+        ["experiment_records", "2", "0", "2", "2", "0.0"],
+        ["tests_present", "1", "0", "1", "1", "0.0"],
+        ["readme_purpose", "2", "2", "0", "0", "100.0"],
     ]
     levels = manager_client.get(reverse("portfolio:csv", args=["levels"]) + "?team=engineering")
     rows = list(csv.reader(io.StringIO(levels.content.decode())))
@@ -136,10 +143,69 @@ def test_a_phase_outside_the_level_range_shows_empty_tables(manager_client):
     assert tables["levels"] == [] and all(r["reached"] == 0 for r in tables["funnel"])
 
 
-@pytest.mark.parametrize("query", ["level=12", "gap=sideways", "gate=x", "from=yesterday"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "level=12",
+        "gap=sideways",
+        "gate=x",
+        "from=yesterday",
+        # Unicode digits: "²".isdigit() is true but int("²") raises; int("٣") is 3.
+        "level=²",
+        "level=٣",
+        "reached=¹",
+        "level_held=³",
+        "level=1_0",
+        "level=9" * 5000,
+        "gate=1-²",
+        "gate=²-3",
+        "waiting=²",
+        "waiting=٣",
+        "waiting=-1",
+        "waiting=3651",
+        "waiting=3000000",  # timedelta overflowed: OverflowError, a 500
+        "waiting=99999999999",
+        "waiting=" + "9" * 5000,  # int() refuses over 4,300 digits
+    ],
+)
 def test_bad_drill_parameters_answer_400(manager_client, query):
-    target = "projects" if query.split("=")[0] in ("level", "gap") else "requests"
-    assert manager_client.get(f"/portfolio/{target}/?{query}").status_code == 400
+    target = "requests" if query.split("=")[0] in ("gate", "from", "waiting") else "projects"
+    response = manager_client.get(f"/portfolio/{target}/?{query}")
+    assert response.status_code == 400
+    assert "That filter could not be used" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "level_min=²",
+        "level_max=٣",
+        "days=²",
+        "days=٣٠",
+        "days=1_0",
+        "days=%2B30",
+        "days=99999999999999999999999",
+    ],
+)
+def test_unicode_or_odd_numbers_in_filters_answer_400(manager_client, query):
+    assert manager_client.get(reverse("portfolio:index") + "?" + query).status_code == 400
+    assert (
+        manager_client.get(reverse("portfolio:csv", args=["levels"]) + "?" + query).status_code
+        == 400
+    )
+    answer = manager_client.get("/api/v1/portfolio/?" + query)
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid"
+    key = query.split("=")[0]
+    assert answer.json()["fields"][key][0].startswith(f"{key} must be")
+    table = manager_client.get("/api/v1/portfolio/levels/?" + query)
+    assert table.status_code == 400
+
+
+def test_the_longest_waits_are_listed(manager_client):
+    """The upper bounds themselves answer a list (vision's request waits 18.5 days)."""
+    assert "1 request" in manager_client.get("/portfolio/requests/?waiting=18").content.decode()
+    page = manager_client.get("/portfolio/requests/?waiting=3650").content.decode()
+    assert "<h1>0 requests</h1>" in page
 
 
 def test_anonymous_is_sent_to_sign_in(client, fixed):
@@ -233,3 +299,39 @@ def test_the_levels_chart_stacks_the_largest_teams_and_the_rest_as_one():
     assert legend == [f"T{i:02d}" for i in range(11, 2, -1)] + ["3 other teams"]
     level0 = [b for b in chart_for(table)["bars"] if b["label"].startswith("3 other teams, 0")]
     assert level0 and level0[0]["label"].endswith(": 6")  # 1 + 2 + 3
+
+
+def _select(html: str, name: str) -> tuple[str, list[str]]:
+    """The opening tag of the select called ``name`` and the values of its selected options."""
+    match = re.search(rf'(<select [^>]*name="{name}"[^>]*>)(.*?)</select>', html, re.S)
+    assert match, name
+    return match.group(1), re.findall(r'<option value="([^"]*)" selected>', match.group(2))
+
+
+@pytest.mark.parametrize("days", [1, 7, 45, 90, 3650])
+def test_the_filter_form_shows_the_current_window(manager_client, days):
+    """Any valid window is the selected option, so Apply keeps it (not "last 7 days")."""
+    html = manager_client.get(reverse("portfolio:index") + f"?days={days}").content.decode()
+    assert _select(html, "days")[1] == [str(days)]
+    label = "last 1 day<" if days == 1 else f"last {days} days<"
+    assert label in html
+
+
+def test_the_filter_form_carries_several_teams(manager_client):
+    html = manager_client.get(
+        reverse("portfolio:index") + "?team=research&team=engineering"
+    ).content.decode()
+    tag, selected = _select(html, "team")
+    assert " multiple" in tag and 'aria-describedby="p-team-hint"' in tag
+    assert sorted(selected) == ["engineering", "research"]
+    assert 'id="p-team-hint"' in html
+    # Re-applying the form sends both: the figures cover both teams' projects.
+    levels = {
+        t["key"]: t
+        for t in manager_client.get("/api/v1/portfolio/?team=research&team=engineering").json()[
+            "tables"
+        ]
+    }["levels"]
+    assert [r["team"] for r in levels["rows"]] == ["Engineering", "Research"]
+    none = manager_client.get(reverse("portfolio:index")).content.decode()
+    assert _select(none, "team")[1] == []
