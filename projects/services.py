@@ -110,6 +110,13 @@ def membership_maintainer_set(
         )
     if membership.is_maintainer == is_maintainer:
         return membership
+    if not is_maintainer and getattr(actor, "pk", None) == user.pk:
+        others = Membership.objects.filter(team=team, is_maintainer=True).exclude(user=user)
+        if not others.exists():
+            raise ValidationError(
+                f"You are the last maintainer of {team.name}; make another member a "
+                "maintainer before stepping down."
+            )
     membership.is_maintainer = is_maintainer
     membership.save(update_fields=["is_maintainer"])
     audit_record(

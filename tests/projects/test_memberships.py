@@ -79,7 +79,16 @@ def test_nobody_makes_themselves_maintainer(org, research):
         services.membership_maintainer_set(
             team=research, user=org.peer, is_maintainer=True, actor=org.peer
         )
-    # a maintainer may step down
+    # the last maintainer may not step down (the team would have nobody to manage it)
+    with pytest.raises(ValidationError, match="You are the last maintainer of Research"):
+        services.membership_maintainer_set(
+            team=research, user=org.lead, is_maintainer=False, actor=org.lead
+        )
+    assert Membership.objects.get(team=research, user=org.lead).is_maintainer
+    # once another member is a maintainer, they may
+    services.membership_maintainer_set(
+        team=research, user=org.peer, is_maintainer=True, actor=org.lead
+    )
     services.membership_maintainer_set(
         team=research, user=org.lead, is_maintainer=False, actor=org.lead
     )
