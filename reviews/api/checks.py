@@ -6,17 +6,16 @@ user cannot see answers 404.
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from gates.selectors_runs import run_progress_for
-from projects.api.base import ApiView, api_projects, error_responses
+from projects.api.base import ApiView, error_responses
 
-from ..models import LevelChangeRequest
 from ..selectors import request_requirements, request_verdict
+from .requests import reachable_request
 
 
 class CheckResultOut(serializers.Serializer):
@@ -60,12 +59,9 @@ class RequestChecksView(ApiView):
         operation_id="request_checks_retrieve",
     )
     def get(self, request: Request, pk: int) -> Response:
-        level_request = get_object_or_404(
-            LevelChangeRequest.objects.filter(project__in=api_projects(request)).select_related(
-                "project"
-            ),
-            pk=pk,
-        )
+        # Like the request itself: also the caller's own request on a project they
+        # no longer see (they left the team), so they can follow it to its end.
+        level_request = reachable_request(request, pk)
         required = set(request_requirements(level_request).required_checks)
         progress = run_progress_for(
             project=level_request.project,

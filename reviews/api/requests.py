@@ -167,7 +167,7 @@ def _visible_request(request: Request, pk: int) -> LevelChangeRequest:
     return get_object_or_404(_requests(request).select_related("project", "requester"), pk=pk)
 
 
-def _reachable_request(request: Request, pk: int) -> LevelChangeRequest:
+def reachable_request(request: Request, pk: int) -> LevelChangeRequest:
     """For reading and withdrawing: also a request the caller opened on a project they
     no longer see (left the team); a token's project restriction still applies."""
     reachable = requests_reachable(
@@ -267,7 +267,7 @@ class RequestDetailView(ApiView):
 
     @extend_schema(responses={200: RequestDetailOut, **error_responses(404)})
     def get(self, request: Request, pk: int) -> Response:
-        return _detail(_reachable_request(request, pk))
+        return _detail(reachable_request(request, pk))
 
 
 class ReasonIn(StrictInput):
@@ -285,7 +285,7 @@ class RequestWithdrawView(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
-        level_request = _reachable_request(request, pk)
+        level_request = reachable_request(request, pk)
         services.request_withdraw(
             level_request=level_request, actor=request.user, reason=data.validated_data["reason"]
         )

@@ -54,11 +54,14 @@ def test_requester_without_access_may_still_withdraw(org, orphaned):
 
 
 def test_over_the_api_the_requester_reads_and_withdraws_only_that_request(org, orphaned):
-    """API: the request's detail and withdraw reach it (they answered 404); resubmit,
-    re-run, the checks and the project's other requests stay out of reach."""
+    """API: the request's detail, its checks and withdraw reach it (they answered 404),
+    as the browser's page and panels do; resubmit, re-run and the project's other
+    requests stay out of reach."""
     client = token_client(org.researcher)
     url = f"/api/v1/requests/{orphaned.pk}/"
     assert client.get(url).json()["state"] == RequestState.CHANGES_REQUESTED
+    checks = client.get(url + "checks/")
+    assert checks.status_code == 200 and checks.json()["request"] == orphaned.pk
     assert client.post(url + "resubmit/", {}, format="json").status_code == 404
     assert client.post(url + "rerun/").status_code == 404
     assert client.get("/api/v1/projects/vision/").status_code == 404
