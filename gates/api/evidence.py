@@ -22,13 +22,22 @@ from ..models import CheckOutcome
 from ..services import clean_commit_sha, external_result_record
 
 
+class MetricValue(serializers.FloatField):
+    """A number; ``true``/``false`` are not (DRF's float field would read them as 1 and 0)."""
+
+    def to_internal_value(self, data: object) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class EvidenceIn(StrictInput):
     commit = CommitField(help_text="full commit SHA")
     check = serializers.RegexField(r"^[a-z0-9][a-z0-9_.:-]{0,63}$", help_text="check name")
     status = serializers.ChoiceField(choices=CheckOutcome.choices)
     summary = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
-    metrics = serializers.DictField(child=serializers.FloatField(), required=False, default=dict)
+    metrics = serializers.DictField(child=MetricValue(), required=False, default=dict)
 
     def validate_metrics(self, value: dict) -> dict:
         if len(value) > 50 or any(len(k) > 64 or "\x00" in k for k in value):

@@ -57,6 +57,7 @@ class ApiGenericView(ApiMixin, generics.GenericAPIView):
 UNKNOWN_FIELD = "This endpoint does not take this field (unknown or read-only)."
 BLANK_FIELD = "This field may not be blank."
 NOT_BOOLEAN = "Must be a valid boolean: true or false."
+OBJECT_IN_FORM = "An object: send the body as JSON (Content-Type: application/json)."
 
 
 class StrictInput(serializers.Serializer):
@@ -67,7 +68,8 @@ class StrictInput(serializers.Serializer):
     each such field is a 400 naming it. In a form body DRF also reads an empty value
     of an optional field as "not sent"; an empty value is refused the way JSON's
     ``""`` is, unless the field may be blank. A boolean is ``true`` or ``false`` (in
-    a form, those words), not DRF's ``1``, ``"yes"`` or ``"on"``, as the schema says.
+    a form, those words), not DRF's ``1``, ``"yes"`` or ``"on"``, as the schema says;
+    in JSON every value has its schema type (``_json_type_problem``).
     """
 
     def to_internal_value(self, data: object) -> dict:
@@ -81,13 +83,39 @@ class StrictInput(serializers.Serializer):
                     errors[name] = [UNKNOWN_FIELD]
                 elif form and data.get(name) == "" and not _may_be_empty(field):
                     errors[name] = [BLANK_FIELD]
+                elif form and isinstance(field, serializers.DictField | serializers.Serializer):
+                    # DRF reads an object from a form only as ``name.key`` fields
+                    # (refused above); a whole ``name`` value would be dropped.
+                    errors[name] = [OBJECT_IN_FORM]
                 elif isinstance(field, serializers.BooleanField) and not _boolean(
                     data.get(name), form
                 ):
                     errors[name] = [NOT_BOOLEAN]
+                elif not form and (problem := _json_type_problem(field, data.get(name))):
+                    errors[name] = [problem]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+def _json_type_problem(field: serializers.Field, value: object) -> str:
+    """In JSON a value has the type the schema gives it: DRF would take ``0`` for a
+    string and ``"3"`` or ``true`` for a number. Checked one level into lists."""
+    if value is None:
+        return ""
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next(filter(None, (_json_type_problem(field.child, v) for v in value)), "")
+    if isinstance(field, serializers.CharField) and not isinstance(value, str):
+        return "A string (text in quotes)."
+    if isinstance(field, serializers.IntegerField) and (
+        isinstance(value, bool) or not isinstance(value, int)
+    ):
+        return "A whole number (no quotes)."
+    if isinstance(field, serializers.FloatField) and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return "A number (no quotes)."
+    return ""
 
 
 def _boolean(value: object, form: bool) -> bool:

@@ -165,3 +165,32 @@ def test_an_unknown_field_in_an_evidence_post_is_a_400_naming_it(org):
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["sumary"]
     assert not ExternalCheckResult.objects.exists()
+
+
+def test_metrics_in_a_form_body_are_refused_not_dropped(org):
+    """A form cannot carry the ``metrics`` object: a 400 saying to send JSON, not a 201
+    that silently stored no metrics (found by schemathesis)."""
+    client = token_client(org.researcher)
+    body = {"commit": SHA, "check": "golden_eval", "status": "pass", "metrics": '{"f1": 0.9}'}
+    response = client.post("/api/v1/projects/vision/evidence/", body)  # multipart
+    assert response.status_code == 400
+    assert "send the body as JSON" in response.json()["fields"]["metrics"][0]
+    assert not ExternalCheckResult.objects.exists()
+
+
+def test_a_boolean_metric_is_not_a_number(org):
+    body = {"commit": SHA, "check": "golden_eval", "status": "pass", "metrics": {"ok": True}}
+    response = _post(token_client(org.researcher), body)
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["metrics.ok"]
+
+
+def test_json_values_have_the_schema_type(org):
+    """DRF's fields would take ``0`` for the summary string: refused, naming the field."""
+    client = token_client(org.researcher)
+    body = {"commit": SHA, "check": "golden_eval", "status": "pass", "summary": 0}
+    response = _post(client, body)
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"summary": ["A string (text in quotes)."]}
+    body["summary"] = "F1 0.91"
+    assert _post(client, body).status_code == 201
