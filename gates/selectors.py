@@ -48,7 +48,7 @@ def check_statuses(
             statuses[result.check_key] = CheckStatus(
                 result.check_key, result.outcome, result.message, run.pk
             )
-    # CI speaks only for checks the server does not compute (``refuse_computed_check_key``
+    # CI speaks only for checks the server does not compute (``_refuse_computed_check_key``
     # refuses the rest); a report stored before that rule never overrules a run.
     reportable = [k for k in keys if k not in REGISTRY or REGISTRY[k].external]
     reported = ExternalCheckResult.objects.filter(

@@ -81,7 +81,7 @@ def check_run_record_completed(
     return run
 
 
-def refuse_computed_check_key(check_key: str) -> None:
+def _refuse_computed_check_key(check_key: str) -> None:
     """CI reports external checks (or its own keys), never one mltrl computes from the
     repository: a report would otherwise overrule the worker's result at the gate."""
     check = REGISTRY.get(check_key)
@@ -116,7 +116,7 @@ def external_result_record(
     require(actor, Action.REQUEST_LEVEL_CHANGE, project)
     if not check_key or len(check_key) > 64:
         raise ValidationError("A check key of 1 to 64 characters is required.")
-    refuse_computed_check_key(check_key)
+    _refuse_computed_check_key(check_key)
     result = ExternalCheckResult.objects.create(
         project=project,
         commit_sha=clean_commit_sha(commit_sha),
