@@ -29,6 +29,7 @@ import gates.policy_documents
 import gates.runs
 import gates.services
 import projects.services
+import projects.services_teams
 import projects.tokens
 import reviews.followups
 import reviews.risk
@@ -44,6 +45,7 @@ from tests.org import SHA_A, SHA_B, Org, make_user
 
 SERVICE_MODULES: tuple[ModuleType, ...] = (
     projects.services,
+    projects.services_teams,
     reviews.services,
     reviews.followups,
     reviews.waivers,
@@ -134,24 +136,24 @@ WRITE_SERVICES: dict[str, Call] = {
         ).token,
         actor=a,
     ),
-    "projects.services.team_create": lambda w, a: projects.services.team_create(
+    "projects.services_teams.team_create": lambda w, a: projects.services.team_create(
         slug="new-team", name="New team", actor=a
     ),
-    "projects.services.membership_add": lambda w, a: projects.services.membership_add(
+    "projects.services_teams.membership_add": lambda w, a: projects.services.membership_add(
         team=_team(w), user=make_user("newcomer"), actor=a
     ),
-    "projects.services.membership_maintainer_set": (
+    "projects.services_teams.membership_maintainer_set": (
         lambda w, a: projects.services.membership_maintainer_set(
             team=_team(w), user=w.org.peer, is_maintainer=True, actor=a
         )
     ),
-    "projects.services.membership_remove": lambda w, a: projects.services.membership_remove(
+    "projects.services_teams.membership_remove": lambda w, a: projects.services.membership_remove(
         team=_team(w), user=w.org.peer, actor=a
     ),
-    "projects.services.role_grant": lambda w, a: projects.services.role_grant(
+    "projects.services_teams.role_grant": lambda w, a: projects.services.role_grant(
         team=_team(w), user=w.org.researcher, role=ReviewRole.objects.get(key="ethics"), actor=a
     ),
-    "projects.services.role_revoke": lambda w, a: projects.services.role_revoke(
+    "projects.services_teams.role_revoke": lambda w, a: projects.services.role_revoke(
         team=_team(w), user=w.org.peer, role=ReviewRole.objects.get(key="research-peer"), actor=a
     ),
     "projects.services.project_create": lambda w, a: projects.services.project_create(
@@ -322,7 +324,7 @@ def test_every_write_service_refuses_an_outsider(world, path, who):
         "reviews.waivers.waiver_grant",
         "projects.services.card_update",
         "projects.services.project_update",
-        "projects.services.membership_add",
+        "projects.services_teams.membership_add",
     ],
 )
 def test_system_actors_never_sign_off_waive_or_edit(world, path, name):
