@@ -9,90 +9,25 @@ the registered catalog (``repository_checks()``) at test time.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-from datetime import timedelta
 
 import pytest
 from celery.exceptions import Retry
-from django.utils import timezone
 
-from gates.checks.base import repository_checks
-from gates.engine import TransientRunError, check_run_execute, check_runs_reap
+from gates.engine import TransientRunError, check_run_execute
 from gates.models import CheckResult, CheckRun
-from gates.runs import check_run_request
 from gates.tasks import run_checks
 from mltrl_site.celery import app as celery_app
-from projects.actors import system_actor
-from projects.models import AuditEvent, Project
+from projects.models import AuditEvent
 from projects.services import project_update
 from reviews import services as reviews
 from reviews.models import RequestState, SignOff
 from tests.gitrepo import commit, make_repo
-from tests.gitserver import GitHttpServer, allow_loopback, closed_port
+from tests.gitserver import GitHttpServer, closed_port
 from tests.hostile_servers import StallServer
 from tests.org import admin_actor
 
-README = (
-    "# Vision\n\nThis project detects soldering defects in photographs of printed circuit "
-    "boards so that the quality assurance line can stop faulty batches early.\n"
-)
-
-
-@pytest.fixture
-def root(settings, tmp_path):
-    allow_loopback(settings, mirrors=tmp_path / "mirrors", file_root=tmp_path / "repos")
-    settings.MLTRL_RUN_HEARTBEAT_S = 60
-    # Generous for a loaded machine; the stalling-server tests set their own short one.
-    settings.MLTRL_GIT_TIMEOUT_S = 60
-    return tmp_path / "repos"
-
-
-@pytest.fixture
-def repo(root):
-    return make_repo(root, {"README.md": README, "src/model.py": "def predict(x):\n    return x\n"})
-
-
-@pytest.fixture
-def project(org, repo) -> Project:
-    return project_update(project=org.project, repository_url=f"file://{repo}", actor=admin_actor())
-
-
-def head(repo) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def keys() -> list[str]:
-    return [c.key for c in repository_checks()]
-
-
-def queue(project, **kwargs) -> CheckRun:
-    kwargs.setdefault("actor", system_actor("worker"))
-    return check_run_request(project=project, trigger=kwargs.pop("trigger", "manual"), **kwargs)
-
-
-def execute(run: CheckRun, capture=None) -> CheckRun:
-    """Execute ``run``; with ``capture``, also run the on_commit work it scheduled."""
-    if capture is None:
-        check_run_execute(run.pk)
-    else:
-        with capture(execute=True):
-            check_run_execute(run.pk)
-    run.refresh_from_db()
-    return run
-
-
-def outcomes(run: CheckRun) -> dict[str, str]:
-    return dict(run.results.values_list("check_key", "outcome"))
-
-
-@pytest.fixture
-def capture(django_capture_on_commit_callbacks):
-    return django_capture_on_commit_callbacks
+from .steps import README, execute, head, keys, outcomes, queue
 
 
 def test_run_resolves_branch_head_and_stores_one_result_per_check(project, repo):
@@ -192,113 +127,6 @@ def test_executing_a_run_twice_gives_one_set_of_results(project):
     run.refresh_from_db()
     assert run.results.count() == len(keys())
     assert run.attempts == 1
-
-
-def _held(run: CheckRun, claimed_by: str, heartbeat_age_s: float) -> CheckRun:
-    CheckRun.objects.filter(pk=run.pk).update(
-        status="running",
-        claimed_by=claimed_by,
-        attempts=1,
-        heartbeat_at=timezone.now() - timedelta(seconds=heartbeat_age_s),
-    )
-    return run
-
-
-def _dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    return child.pid
-
-
-@pytest.mark.parametrize(
-    ("holder", "age_s", "taken_over"),
-    [
-        ("live-local", 0, False),
-        ("other-host", 0, False),
-        ("dead-local", 0, True),
-        ("other-host", 3600, True),
-        ("live-local", 3600, True),
-    ],
-)
-def test_run_held_by_a_live_worker_is_left_alone_a_dead_one_is_taken_over(
-    project, holder, age_s, taken_over
-):
-    claimed_by = {
-        "live-local": f"{socket.gethostname()}:{os.getpid()}",
-        "other-host": "worker-elsewhere.example:4242",
-        "dead-local": f"{socket.gethostname()}:{_dead_pid()}",
-    }[holder]
-    run = _held(queue(project), claimed_by, age_s)
-    first_key = keys()[0]
-    CheckResult.objects.create(run=run, check_key=first_key, outcome="error", message="partial")
-    outcome = check_run_execute(run.pk, worker="new-worker:1")
-    run.refresh_from_db()
-    if not taken_over:
-        assert outcome == "busy"
-        assert (run.status, run.claimed_by, run.attempts) == ("running", claimed_by, 1)
-        return
-    assert outcome == "done"
-    assert (run.status, run.claimed_by, run.attempts) == ("succeeded", "new-worker:1", 2)
-    assert run.results.count() == len(keys())  # the partial result was replaced, not doubled
-    assert run.results.get(check_key=first_key).message != "partial"
-
-
-def test_run_started_too_often_is_given_up(project, settings):
-    settings.MLTRL_RUN_MAX_ATTEMPTS = 3
-    run = queue(project)
-    CheckRun.objects.filter(pk=run.pk).update(attempts=3)
-    assert check_run_execute(run.pk) == "skipped"
-    run.refresh_from_db()
-    assert (run.status, run.error_kind) == ("failed", "gave_up")
-    assert "started 3 times" in run.message and "given up" in run.message
-    assert not run.results.exists()
-    assert _finished_events(run) == [("failed", "gave_up")]  # reported, once
-    assert check_run_execute(run.pk) == "skipped"
-    assert _finished_events(run) == [("failed", "gave_up")]
-
-
-def test_reaper_requeues_a_stale_run_then_fails_it_after_max_attempts(project, settings, capture):
-    settings.MLTRL_RUN_MAX_ATTEMPTS = 2
-    live = _held(queue(project), "worker-elsewhere.example:1", 0)
-    assert check_runs_reap() == 0
-    live.refresh_from_db()
-    assert live.status == "running"
-    stale = _held(live, "worker-elsewhere.example:1", 3600)
-    with capture() as enqueued:
-        assert check_runs_reap() == 1
-    stale.refresh_from_db()
-    assert (stale.status, stale.claimed_by) == ("queued", "")
-    assert "queued again" in stale.message
-    assert len(enqueued) == 1
-    CheckRun.objects.filter(pk=stale.pk).update(
-        status="running",
-        claimed_by="worker-elsewhere.example:1",
-        attempts=2,
-        heartbeat_at=timezone.now() - timedelta(hours=1),
-    )
-    assert check_runs_reap() == 1
-    stale.refresh_from_db()
-    assert (stale.status, stale.error_kind) == ("failed", "worker_lost")
-    assert stale.finished_at is not None
-    assert _finished_events(stale) == [("failed", "worker_lost")]
-
-
-def _finished_events(run) -> list[tuple[str, str]]:
-    """The ``checks.finished`` events recorded for ``run`` (status, error kind)."""
-    return [
-        (event.payload["status"], event.payload["error_kind"])
-        for event in AuditEvent.objects.filter(kind="checks.finished", project_id=run.project_id)
-        if event.payload["run"] == run.pk
-    ]
-
-
-def test_reaped_run_is_delivered_again_and_finishes(project, capture):
-    run = _held(queue(project), "worker-elsewhere.example:1", 3600)
-    with capture(execute=True):  # the reaper enqueues; Celery runs eagerly in tests
-        check_runs_reap()
-    run.refresh_from_db()
-    assert (run.status, run.attempts) == ("succeeded", 2)
-    assert run.results.count() == len(keys())
 
 
 @pytest.mark.parametrize("server", ["stall", "closed"])
