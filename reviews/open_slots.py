@@ -76,10 +76,12 @@ def open_slots_rebuild(request_ids: Sequence[int] | None = None) -> int:
     ``request_ids``); returns how many rows."""
     written = 0
     with transaction.atomic():
-        OpenSlot.objects.exclude(request__state=RequestState.OPEN).delete()
+        stale = OpenSlot.objects.exclude(request__state=RequestState.OPEN)
         open_requests = LevelChangeRequest.objects.filter(state=RequestState.OPEN)
         if request_ids is not None:
+            stale = stale.filter(request_id__in=list(request_ids))
             open_requests = open_requests.filter(pk__in=list(request_ids))
+        stale.delete()
         ids = list(open_requests.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), REBUILD_BATCH):
         chunk = ids[start : start + REBUILD_BATCH]
