@@ -147,12 +147,15 @@ def _finish(run: CheckRun, worker: str, status: str, message: str, kind: str = "
     succeeded = status == CheckRunStatus.SUCCEEDED
     with transaction.atomic():
         # The project before the run: the order check_run_request locks in.
-        Project.objects.select_for_update().filter(pk=run.project_id).first()
+        project = Project.objects.select_for_update().filter(pk=run.project_id).first()
+        finished_at = timezone.now()
         updated = CheckRun.objects.filter(
             pk=run.pk, claimed_by=worker, status=CheckRunStatus.RUNNING
-        ).update(status=status, message=message, error_kind=kind, finished_at=timezone.now())
+        ).update(status=status, message=message, error_kind=kind, finished_at=finished_at)
         if updated:
-            run_finished_record(run.pk)
+            run.status, run.message, run.error_kind = status, message, kind
+            run.finished_at = finished_at
+            run_finished_record(run.pk, run=run, project=project)
         if updated and succeeded:
             project_id, sha = run.project_id, run.commit_sha
             project_evidence_update(
@@ -321,7 +324,14 @@ def _check(
             commit=sha,
         )
         cap = mirror.limits.max_blob_bytes
-        listing_save(mirror.listing_path, sha, snapshot.entries().values(), blob_cap=cap)
+        listing_save(
+            mirror.listing_path,
+            sha,
+            snapshot.entries(),
+            blob_cap=cap,
+            stored=prepared.listing,
+            changed=changed,
+        )
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     _finish(run, worker, CheckRunStatus.SUCCEEDED, f"{done} checks on {sha[:10]}: {summary}.")
 

@@ -134,14 +134,17 @@ def run_release(run_id: int, worker: str, error) -> None:
     )
 
 
-def run_finished_record(run_id: int) -> None:
+def run_finished_record(run_id: int, *, run: CheckRun | None = None, project=None) -> None:
     """Record on the audit chain that a run ended (``checks.finished``), in the caller's
-    transaction, which holds the project's row lock. The webhooks app reports it."""
-    run = CheckRun.objects.get(pk=run_id)
+    transaction, which holds the project's row lock. The webhooks app reports it.
+
+    ``run`` and ``project``: the caller's up-to-date (locked) rows, saving a read each.
+    """
+    run = run if run is not None else CheckRun.objects.get(pk=run_id)
     audit_record(
         kind="checks.finished",
         actor=system_actor("worker"),
-        project=Project.objects.get(pk=run.project_id),
+        project=project if project is not None else Project.objects.get(pk=run.project_id),
         payload={
             "run": run.pk,
             "commit": run.commit_sha,

@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 
 from .checks.facts import FactStore
 from .git import ChangedPaths, Mirror, RepoSnapshot
-from .listing import PATCH_MIN_ENTRIES, Row, listing_load
+from .listing import PATCH_MIN_ENTRIES, StoredListing, listing_load
 
 T = TypeVar("T")
 
@@ -57,8 +57,11 @@ class Preparation:
     def __init__(self, mirror: Mirror):
         self.mirror = mirror
         self._stored = _Background(self._load, "run-stored")
+        # The listing read for the store's commit, which the run's own listing
+        # journal extends (``gates.listing.listing_save``); None: none was read.
+        self.listing: StoredListing | None = None
 
-    def _load(self) -> tuple[FactStore, list[Row] | None]:
+    def _load(self) -> tuple[FactStore, StoredListing | None]:
         store = FactStore.load(self.mirror.facts_path)
         cap = self.mirror.limits.max_blob_bytes
         path = self.mirror.listing_path
@@ -69,6 +72,7 @@ class Preparation:
         """The fact store and git's changed paths since its commit (None: unknown), with
         ``snapshot``'s listing read (patched from the stored one when it can be)."""
         store, rows = self._stored.result()
+        self.listing = rows
         changed = self.mirror.changed_paths(store.commit, snapshot.sha) if store.commit else None
         if changed is not None and rows is not None and len(rows) >= PATCH_MIN_ENTRIES:
             snapshot.patch_listing(rows, changed)  # the stored listing, patched (gates.listing)

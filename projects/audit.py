@@ -98,8 +98,10 @@ def audit_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change.")
     key = chain_key(project)
-    AuditChain.objects.get_or_create(key=key)
-    head = AuditChain.objects.select_for_update().get(key=key)
+    head = AuditChain.objects.select_for_update().filter(key=key).first()
+    if head is None:  # the chain's first event
+        AuditChain.objects.get_or_create(key=key)
+        head = AuditChain.objects.select_for_update().get(key=key)
     payload = json.loads(json.dumps(payload or {}, default=str))
     created_at = timezone.now()
     seq = head.last_seq + 1

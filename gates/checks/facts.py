@@ -10,19 +10,19 @@ never change a result; it only skips reading the same bytes twice.
 The engine keeps one store per repository next to its mirror (a cache: when it
 is lost or unreadable, the run simply reads everything). It is bounded: only
 blobs of the run's tree and of the mirror's branch heads stay, and the file
-never exceeds ``MLTRL_FACTS_MAX_BYTES`` (docs/checks.md). An extractor's name
-carries a version: bump it whenever what the extractor computes changes.
+never exceeds ``MLTRL_FACTS_MAX_BYTES`` (docs/checks.md). Saving usually writes
+only a small journal of what changed (``gates.checks.facts_file``). An
+extractor's name carries a version: bump it whenever what the extractor computes
+changes.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-STORE_FORMAT = 2
+from .facts_file import Stored, journal_write, store_write, stored_read
 
 
 class FactStore:
@@ -47,6 +47,7 @@ class FactStore:
         self.commit: str | None = None
         self.hits = 0
         self.misses = 0
+        self._stored: Stored | None = None  # what load() read, for a journal on save
 
     @staticmethod
     def _key(path: str, sha: str) -> str:
@@ -97,15 +98,14 @@ class FactStore:
 
     @classmethod
     def load(cls, path: Path) -> FactStore:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        """The store written at ``path`` and its journal (``gates.checks.facts_file``);
+        empty when missing, unreadable or in another format."""
+        stored = stored_read(path)
+        if stored is None:
             return cls()
-        if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
-            return cls()
-        store = cls(data.get("facts", {}), data.get("checks", {}), data.get("states", {}))
-        commit = data.get("commit")
-        store.commit = commit if isinstance(commit, str) and store.checks_known else None
+        store = cls(stored.facts, stored.checks, stored.states)
+        store.commit = stored.commit if store.checks_known else None
+        store._stored = stored
         return store
 
     def save(
@@ -116,36 +116,51 @@ class FactStore:
         max_bytes: int | None = None,
         commit: str | None = None,
     ) -> int:
-        """Write what this run used, plus stored facts of blobs still reachable
+        """Keep what this run used, plus stored facts of blobs still reachable
         (``current``: ``"<sha>:<path>"`` keys of the run's tree and the mirror's
-        branch heads), so checks whose output was reused keep their facts for
-        later; every other blob drops out. Written atomically.
+        branch heads; None: only what this run used), so checks whose output was
+        reused keep their facts for later; every other blob drops out.
 
-        ``max_bytes`` bounds the file: when the full body is larger, only this
-        run's facts are kept; when even those are larger, the store is written
-        empty (a cache: the next run reads every blob). ``commit``: the commit
-        this run checked, which every memo in ``checks_used`` is true of.
-        Returns the bytes written.
+        Usually only the difference from the stored file is written, as a small
+        journal beside it; the whole store is written again when the journal
+        grows, or when the store was not read from ``path`` (``gates.checks.facts_file``).
+        ``max_bytes`` bounds the files together: when the full store is larger,
+        only this run's facts are kept; when even those are larger, the store is
+        written empty (a cache: the next run reads every blob). ``commit``: the
+        commit this run checked, which every memo in ``checks_used`` is true of.
+        Returns the bytes the store takes on disk.
         """
-        used = {extractor: dict(entries) for extractor, entries in self._used.items()}
-        facts = {extractor: dict(entries) for extractor, entries in used.items()}
-        if current is not None:
-            for extractor, known in self._data.items():
-                kept = facts.setdefault(extractor, {})
-                for key, value in known.items():
-                    if key in current:
-                        kept.setdefault(key, value)
         memos = {"checks": self.checks_used, "states": self.states_used, "commit": commit}
-        candidates = (
-            {"format": STORE_FORMAT, "facts": facts, **memos},
-            {"format": STORE_FORMAT, "facts": used, **memos},
-            {"format": STORE_FORMAT, "facts": {}, "checks": {}},
-        )
-        for body in candidates:
-            data = json.dumps(body, separators=(",", ":")).encode("utf-8")
-            if max_bytes is None or len(data) <= max_bytes:
-                break
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        return len(data)
+        added, dropped = self._difference(current)
+        if self._stored is not None:
+            written = journal_write(path, self._stored, added, dropped, memos, max_bytes)
+            if written is not None:
+                return written
+        return store_write(path, self._kept(current), self._used, memos, max_bytes)
+
+    def _difference(self, current: set[str] | None) -> tuple[dict, dict]:
+        """Facts this run computed that were not stored, and stored keys that go."""
+        added: dict[str, dict[str, Any]] = {}
+        dropped: dict[str, list[str]] = {}
+        for extractor, used in self._used.items():
+            known = self._data.get(extractor, {})
+            new = {key: value for key, value in used.items() if key not in known}
+            if new:
+                added[extractor] = new
+        for extractor, known in self._data.items():
+            used = self._used.get(extractor, {})
+            gone = [k for k in known if k not in used and (current is None or k not in current)]
+            if gone:
+                dropped[extractor] = gone
+        return added, dropped
+
+    def _kept(self, current: set[str] | None) -> dict[str, dict[str, Any]]:
+        """Every fact the store keeps: this run's, and stored ones still in ``current``."""
+        facts: dict[str, dict[str, Any]] = {}
+        for extractor in {*self._data, *self._used}:
+            known = self._data.get(extractor, {})
+            kept = {k: v for k, v in known.items() if k in current} if current else {}
+            kept.update(self._used.get(extractor, {}))
+            if kept:
+                facts[extractor] = kept
+        return facts

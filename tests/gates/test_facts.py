@@ -5,6 +5,7 @@ from __future__ import annotations
 from gates.checks.base import CheckContext, repository_checks
 from gates.checks.config import MltrlConfig
 from gates.checks.facts import FactStore
+from gates.checks.facts_file import journal_path
 
 FILES = {
     "README.md": "# Demo\n\n## Purpose\n\nRank support tickets by urgency for the on-call team.\n",
@@ -88,9 +89,8 @@ def test_unreadable_or_foreign_store_is_ignored(tmp_path):
 
 
 def _stored(path) -> dict:
-    import json
-
-    return json.loads(path.read_text())["facts"]
+    """The facts a later run would find at ``path`` (the full file and its journal)."""
+    return FactStore.load(path)._data
 
 
 def test_store_over_its_cap_keeps_this_runs_facts_then_nothing(tmp_path):
@@ -98,15 +98,21 @@ def test_store_over_its_cap_keeps_this_runs_facts_then_nothing(tmp_path):
     old = FactStore()
     old.facts("x:v1", [(f"old{n}.py", f"{n:040x}") for n in range(50)], lambda ps: {})
     old.save(path)
+    still_there = {f"{n:040x}:old{n}.py" for n in range(50)} | {f"{'a' * 40}:a.py"}
     store = FactStore.load(path)
     store.facts("x:v1", [("a.py", "a" * 40)], lambda ps: dict.fromkeys(ps, 1))
-    still_there = {f"{n:040x}:old{n}.py" for n in range(50)} | {f"{'a' * 40}:a.py"}
-    full = store.save(path, current=still_there)
+    store.save(path, current=still_there)
     assert len(_stored(path)["x:v1"]) == 51
-    assert store.save(path, current=still_there, max_bytes=full - 1) <= full - 1
-    assert _stored(path) == {"x:v1": {f"{'a' * 40}:a.py": 1}}  # only what this run used
+    # A cap the 51 facts cannot meet: only what this run used is kept.
+    store = FactStore.load(path)
+    store.facts("x:v1", [("a.py", "a" * 40)], lambda ps: dict.fromkeys(ps, 0))
+    assert store.save(path, current=still_there, max_bytes=300) <= 300
+    assert _stored(path) == {"x:v1": {f"{'a' * 40}:a.py": 1}}
+    store = FactStore.load(path)
+    store.facts("x:v1", [("a.py", "a" * 40)], lambda ps: dict.fromkeys(ps, 0))
     assert store.save(path, current=still_there, max_bytes=10) == path.stat().st_size
     assert _stored(path) == {}  # even that was too large: an empty cache
+    assert not journal_path(path).exists()
 
 
 def test_checking_an_older_commit_keeps_the_facts_of_the_branch_head(org, settings, tmp_path):

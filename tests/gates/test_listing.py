@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from gates.git import GitError, RepoSnapshot
-from gates.listing import listing_load, listing_save
+from gates.listing import journal_path, listing_load, listing_save
 from tests.gitrepo import AUTHOR, FIXED_ENV, _data, _quote, git
 
 CAP = 2_000  # the fetch's blob cap in these tests: BIG is never downloaded
@@ -105,10 +105,13 @@ def repo(repo_factory):
     return repo
 
 
-def test_patched_listings_equal_ls_tree_after_every_kind_of_change(repo_factory, repo, tmp_path):
+@pytest.mark.parametrize("journal", [True, False], ids=["journaled", "written-whole"])
+def test_patched_listings_equal_ls_tree_after_every_kind_of_change(
+    repo_factory, repo, tmp_path, journal
+):
     path = tmp_path / "listing"
     snapshot = repo_factory.snapshot(repo, max_blob_bytes=CAP)
-    listing_save(path, snapshot.sha, snapshot.entries().values(), blob_cap=CAP)
+    listing_save(path, snapshot.sha, snapshot.entries(), blob_cap=CAP)
     for name, files in STEPS:
         previous = snapshot.sha
         sha = _commit(repo, files, name)
@@ -119,19 +122,62 @@ def test_patched_listings_equal_ls_tree_after_every_kind_of_change(repo_factory,
         assert rows is not None, name
         patched = _patched(snapshot, rows, changed)
         assert list(patched.entries().items()) == _fresh(snapshot), name
-        listing_save(path, sha, patched.entries().values(), blob_cap=CAP)
+        if journal:  # every step's changes since the first listing, in one journal
+            listing_save(path, sha, patched.entries(), blob_cap=CAP, stored=rows, changed=changed)
+            assert journal_path(path).exists()
+        else:
+            listing_save(path, sha, patched.entries(), blob_cap=CAP)
+            assert not journal_path(path).exists()
     entries = dict(_fresh(snapshot))
     assert entries["data/big.csv"].size is None  # never downloaded: no size, as ls-tree says
     assert entries["data/copy.csv"].size is None
     assert entries["run.sh"].mode == "100755"
     assert entries["a.b/inner.txt"].is_file and "a.b" not in entries
     assert os.fsdecode(b"caf\xe9.txt") in entries
+    assert [tuple(row) for row in listing_load(path, snapshot.sha, blob_cap=CAP)] == [
+        (e.path, e.mode, e._sha, e._size) for e in entries.values()
+    ]
+
+
+def test_a_journal_is_used_only_on_its_base_and_is_written_whole_when_large(
+    repo_factory, repo, tmp_path, monkeypatch
+):
+    path = tmp_path / "listing"
+    first = repo_factory.snapshot(repo, max_blob_bytes=CAP)
+    listing_save(path, first.sha, first.entries(), blob_cap=CAP)
+    stored = listing_load(path, first.sha, blob_cap=CAP)
+    second_sha = _commit(repo, {"new.txt": ("100644", "new\n")}, "add")
+    second = repo_factory.snapshot(repo, max_blob_bytes=CAP)
+    changed = second.mirror.changed_paths(first.sha, second_sha)
+    listing_save(path, second_sha, second.entries(), blob_cap=CAP, stored=stored, changed=changed)
+    assert listing_load(path, first.sha, blob_cap=CAP) == stored  # the whole file's own commit
+    assert "new.txt" in [row[0] for row in listing_load(path, second_sha, blob_cap=CAP)]
+    assert listing_load(path, second_sha, blob_cap=CAP + 1) is None
+    # A journal beside a whole file of another commit (another worker wrote it) is ignored.
+    journal = journal_path(path).read_bytes()
+    third_sha = _commit(repo, {"more.txt": ("100644", "more\n")}, "more")
+    third = repo_factory.snapshot(repo, max_blob_bytes=CAP)
+    listing_save(path, third_sha, third.entries(), blob_cap=CAP)
+    journal_path(path).write_bytes(journal)
+    assert listing_load(path, second_sha, blob_cap=CAP) is None
+    journal_path(path).write_bytes(b"{not json")
+    assert listing_load(path, third_sha, blob_cap=CAP) is not None  # the whole file's commit
+    # Past the journal's limit the listing is written whole and the journal goes.
+    monkeypatch.setattr("gates.listing.JOURNAL_MIN", 0)
+    monkeypatch.setattr("gates.listing.JOURNAL_SHARE", 0.0)
+    fourth_sha = _commit(repo, {"last.txt": ("100644", "last\n")}, "last")
+    fourth = repo_factory.snapshot(repo, max_blob_bytes=CAP)
+    changed = fourth.mirror.changed_paths(third_sha, fourth_sha)
+    stored = listing_load(path, third_sha, blob_cap=CAP)
+    listing_save(path, fourth_sha, fourth.entries(), blob_cap=CAP, stored=stored, changed=changed)
+    assert not journal_path(path).exists()
+    assert json.loads(path.read_text())["commit"] == fourth_sha
 
 
 def test_a_listing_of_another_commit_or_unreadable_is_not_used(repo_factory, repo, tmp_path):
     path = tmp_path / "listing"
     snapshot = repo_factory.snapshot(repo)
-    listing_save(path, snapshot.sha, snapshot.entries().values(), blob_cap=CAP)
+    listing_save(path, snapshot.sha, snapshot.entries(), blob_cap=CAP)
     assert listing_load(path, snapshot.sha, blob_cap=CAP) is not None
     assert listing_load(path, "0" * 40, blob_cap=CAP) is None
     assert listing_load(path, snapshot.sha, blob_cap=CAP + 1) is None  # fetched under another cap
@@ -142,7 +188,7 @@ def test_a_listing_of_another_commit_or_unreadable_is_not_used(repo_factory, rep
     columns = {"paths": ["a"], "modes": ["100644"], "shas": ["1" * 40], "sizes": [1]}
     path.write_text(json.dumps({"format": 0, "commit": snapshot.sha, "blob_cap": CAP, **columns}))
     assert listing_load(path, snapshot.sha, blob_cap=CAP) is None  # an older format
-    same = {"format": 1, "commit": snapshot.sha, "blob_cap": CAP}
+    same = {"format": 2, "commit": snapshot.sha, "blob_cap": CAP}
     path.write_text(json.dumps({**same, **columns, "sizes": []}))
     assert listing_load(path, snapshot.sha, blob_cap=CAP) is None  # columns of different lengths
 

@@ -28,7 +28,7 @@ def test_the_stored_listing_of_the_stores_commit_patches_the_new_tree(repo_facto
     store.checks_used["some_check"] = {"environment": "x"}  # a store holds a commit with memos
     store.save(mirror.facts_path, commit=first.sha)
     cap = mirror.limits.max_blob_bytes
-    listing_save(mirror.listing_path, first.sha, first.entries().values(), blob_cap=cap)
+    listing_save(mirror.listing_path, first.sha, first.entries(), blob_cap=cap)
     repo_factory.commit(repo, {"b.txt": None, "c.txt": "c\n"})
     second = repo_factory.snapshot(repo)
     monkeypatch.setattr("gates.run_prepare.PATCH_MIN_ENTRIES", 0)

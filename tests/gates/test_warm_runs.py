@@ -96,8 +96,9 @@ def _forget(project) -> None:
     """Empty mirror, no facts: the next run of ``project`` is cold."""
     mirror = Mirror(f"project-{project.pk}", project.repository_url)
     shutil.rmtree(mirror.path, ignore_errors=True)
-    mirror.facts_path.unlink(missing_ok=True)
-    mirror.listing_path.unlink(missing_ok=True)
+    for path in (mirror.facts_path, mirror.listing_path):
+        path.unlink(missing_ok=True)
+        path.with_name(f"{path.name}.journal").unlink(missing_ok=True)
 
 
 def test_warm_runs_find_and_clear_secrets_exactly_as_cold_runs(org, served, monkeypatch):
@@ -131,6 +132,10 @@ def test_warm_runs_find_and_clear_secrets_exactly_as_cold_runs(org, served, monk
     # digests); cold runs have no previous commit, so they never ask.
     assert len(decided_by_changes) == len(STEPS)
     assert all(changed for changed in decided_by_changes), decided_by_changes
+    # The warm project's fact store and listing were kept as journals between runs.
+    mirror = Mirror(f"project-{warm_project.pk}", url)
+    assert mirror.facts_path.with_name(f"{mirror.facts_path.name}.journal").exists()
+    assert mirror.listing_path.with_name(f"{mirror.listing_path.name}.journal").exists()
 
 
 def test_the_mirror_config_never_names_a_promisor_remote(org, served):
