@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..observed import note_all_content
 from .base import CheckContext, CheckOutput, failed, passed, warned
 from .common import capped, check, plural
 
@@ -99,13 +100,39 @@ def _fetch_cap(ctx: CheckContext) -> int | None:
     return getattr(limits, "max_blob_bytes", None)
 
 
+OVERSIZED_STATE = "no_oversized_files"
+
+
+def _large_files(ctx: CheckContext, limit: int) -> dict[str, int | None]:
+    """Files over ``limit`` or not downloaded (size None), by path.
+
+    Incremental like the secret scan: with the paths changed since the commit the
+    stored state is true of, only those are looked at again; else every file.
+    """
+    files = ctx.files()
+    previous = ctx.store.previous_state(OVERSIZED_STATE) if ctx.changes is not None else None
+    if previous is not None and previous.get("limit") == limit:
+        note_all_content()  # the result still depends on every file's size
+        large = {path: size for path, size in previous["large"]}
+        for path in ctx.changes:
+            large.pop(path, None)
+        paths = [p for p in ctx.changes if p in files]
+    else:
+        large, paths = {}, files
+    for path in paths:
+        size = files[path].size
+        if size is None or size > limit:
+            large[path] = size
+    ctx.store.keep_state(OVERSIZED_STATE, {"limit": limit, "large": sorted(large.items())})
+    return large
+
+
 @check("no_oversized_files", "No oversized files", level=3)
 def no_oversized_files(ctx: CheckContext) -> CheckOutput:
     """No file is too large for the repository (data and weights belong elsewhere)."""
     limit = ctx.config.threshold("max_file_bytes")
     cap = _fetch_cap(ctx)
-    sizes = ((p, e.size) for p, e in ctx.files().items())
-    large = [(p, size) for p, size in sizes if size is None or size > limit]
+    large = list(_large_files(ctx, limit).items())
     evidence = {"max_file_bytes": limit, "fetch_cap_bytes": cap}
     if not large:
         return passed(f"No file is larger than {limit:,} bytes.", **evidence)

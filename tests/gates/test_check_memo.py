@@ -26,6 +26,8 @@ BASE = {
     ".github/workflows/ci.yml": "on: push\njobs: {}\n",
     "configs/exp1.yaml": "lr: 0.1\n",
     "NOTES.md": "scratch\n",
+    CONFIG_PATH: "[thresholds]\nmax_file_bytes = 200\n",
+    "data/big.csv": "x," * 200,
 }
 CHANGES = {
     "unrelated edit": {"NOTES.md": "scratch, edited\n"},
@@ -38,6 +40,10 @@ CHANGES = {
     "dependencies unpinned": {"requirements.txt": "numpy>=1.26\n"},
     "CI removed": {".github/workflows/ci.yml": None},
     "CI emptied": {".github/workflows/ci.yml": ""},
+    "a large file added": {"data/more.csv": "y," * 300},
+    "the large file shrunk": {"data/big.csv": "x,y\n"},
+    "the large file removed": {"data/big.csv": None},
+    "the large file turned folder": {"data/big.csv": None, "data/big.csv/1.csv": "z," * 300},
     "prediction logger added": {
         "src/ranker/log.py": "import logging\nlogging.getLogger('predictions')\n"
     },
@@ -101,3 +107,25 @@ def test_a_check_that_looked_at_every_blob_keeps_one_content_digest(repo_factory
     assert (oversized["indexes"], oversized["paths"]) == (None, [])
     readme = store.checks_used["readme_purpose"]  # looked at a few files only
     assert readme["content"] is None
+
+
+def test_the_oversized_scan_looks_only_at_changed_paths_when_it_can(repo_factory, tmp_path):
+    from gates.checks.base import REGISTRY
+    from gates.observed import observing
+
+    repo = repo_factory.repo(BASE)
+    store = FactStore()
+    base = repo_factory.snapshot(repo)
+    _, memo = _run(base, store)
+    store.save(tmp_path / "facts.json", current=memo.current_blob_keys(), commit=base.sha)
+    repo_factory.commit(repo, {"data/more.csv": "y," * 300, "NOTES.md": "edited\n"})
+    snapshot = repo_factory.snapshot(repo)
+    warm_store = FactStore.load(tmp_path / "facts.json")
+    context = CheckContext(snapshot, config_parse(snapshot.read_text(CONFIG_PATH)), warm_store)
+    context.changes = snapshot.mirror.changed_paths(base.sha, snapshot.sha)
+    CheckMemo(warm_store, snapshot.entries(), snapshot.read_text(CONFIG_PATH), context.changes)
+    with observing() as seen:
+        output = REGISTRY["no_oversized_files"].run(context)
+    assert seen.touched == {"data/more.csv", "NOTES.md"}  # not every file's size
+    assert seen.all_content  # yet its memo says it depends on every file
+    assert [f["path"] for f in output.evidence["files"]] == ["data/more.csv", "data/big.csv"]
