@@ -22,7 +22,9 @@ as the size of exactly the oversized blobs. Over ``git://`` the fetch speaks
 protocol version 0, whose ref advertisement needs no request: one round trip
 fewer than version 2 (on a loopback ``git daemon``, 0.05 s instead of 0.10 s,
 docs/performance.md); http(s) keeps version 2, which lets the server send only
-the wanted refs.
+the wanted refs. Every fetch adds a pack and a ``shallow`` line; after a run,
+``gates.mirror_upkeep`` rewrites a grown mirror to what its branch heads need,
+never while a run reads it (``Mirror.reading``, held by ``with snapshot:``).
 """
 
 from __future__ import annotations
