@@ -4,7 +4,7 @@ Generates a repository (default 5,000 files, 1,000 commits), serves it with
 ``git daemon`` on loopback, runs the engine once (cold), then N times adding
 one commit before each run (warm runs, as ``check_run.py`` measures them). At
 10, 100, 200 and 400 commits of mirror age it prints the median of the last 10
-(and 50) warm runs, the files in the mirror and the lines of its ``shallow``
+(and 50) warm runs and of their fetches, the files in the mirror and the lines of its ``shallow``
 file (then, and the most so far), and how often upkeep
 (``gates.mirror_upkeep``) ran and how long it took (its time is inside the
 run that ended before it). ``--no-upkeep`` measures the engine
@@ -58,6 +58,15 @@ def age(args, work: Path) -> dict:
     gates.engine.mirror_upkeep = (
         (lambda mirror, **kwargs: False) if args.no_upkeep else timed_upkeep
     )
+    fetches: list[float] = []  # the mirror's own part: git fetch, with the size cap's walks
+    fetch = gates.engine.Mirror._fetch_refspec
+
+    def timed_fetch(self, *args, **kwargs) -> None:
+        start = time.perf_counter()
+        fetch(self, *args, **kwargs)
+        fetches.append(time.perf_counter() - start)
+
+    gates.engine.Mirror._fetch_refspec = timed_fetch
     served = work / "served"
     served.mkdir()
     generate_repo(served / "bench.git", files=args.files, commits=args.commits_generated)
@@ -78,6 +87,7 @@ def age(args, work: Path) -> dict:
                 rows.append({
                     "age": n, "median_last10_ms": round(statistics.median(times[-10:]) * 1000),
                     "median_last50_ms": round(statistics.median(times[-50:]) * 1000),
+                    "fetch_median_last50_ms": round(statistics.median(fetches[-50:]) * 1000),
                     **state, "peak_files": peak["files"],
                     "peak_shallow_lines": peak["shallow_lines"],
                     "upkeeps": len(upkeeps), "upkeep_median_ms": upkeep_ms,
