@@ -104,8 +104,9 @@ class Mirror:
         Path(self.home).mkdir(exist_ok=True)
 
     def reading(self) -> contextlib.AbstractContextManager[None]:
-        """Hold off upkeep (``gates.mirror_upkeep``) while a run reads the mirror."""
-        return mirror_reading(self.path, wait_s=self.limits.timeout_s + 30)
+        """Hold off upkeep (``gates.mirror_upkeep``) while a run reads the mirror; wait
+        for one at work (two git commands, each within the time-out)."""
+        return mirror_reading(self.path, wait_s=2 * self.limits.timeout_s + 30)
 
     def _git(self, args: list[str], **kwargs) -> bytes:
         kwargs.setdefault("timeout_s", self.limits.timeout_s)
