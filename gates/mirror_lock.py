@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from .gitcli import GitError
 
@@ -54,7 +55,8 @@ def mirror_reading(path: Path, *, wait_s: float) -> Iterator[None]:
 
     Any number of runs read at once; only upkeep, which deletes objects no ref
     needs, takes it exclusively. A run that finds upkeep at work waits up to
-    ``wait_s`` (upkeep ends within the git time-out), then fails as ``mirror_busy``.
+    ``wait_s`` (upkeep's two git commands each end within the git time-out), then
+    fails as ``mirror_busy``.
     """
     with open(path.with_suffix(".readers"), "w") as handle:
         _flock(handle, fcntl.LOCK_SH, wait_s, "The upkeep of this repository's mirror")
@@ -92,7 +94,7 @@ def upkeep_locked(path: Path) -> Iterator[tuple[int, int] | None]:
             fcntl.flock(fetching, fcntl.LOCK_UN)
 
 
-def _flock(handle, mode: int, wait_s: float, holder: str) -> None:
+def _flock(handle: IO[str], mode: int, wait_s: float, holder: str) -> None:
     """``flock`` within ``wait_s``, polling (a blocking flock cannot time out)."""
     deadline = time.monotonic() + wait_s
     while True:

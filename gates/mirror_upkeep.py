@@ -33,11 +33,14 @@ that no ref points at); it never waits for them: a busy mirror is skipped and
 looked at again after a later run. A killed upkeep leaves a usable mirror: at
 worst a second pack with the same objects, or stray ``tmp_*`` files, both
 cleaned by the next upkeep. Any failure is logged and never reaches the run,
-which has ended already.
+which has ended already; a file ``<mirror>.upkeep-failed`` beside it then
+keeps upkeep off that mirror for ``RETRY_AFTER_S`` (a mirror too large to
+rewrite within the git time-out would otherwise cost that time after every run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -53,6 +56,7 @@ logger = logging.getLogger(__name__)
 MAX_PACKS = 50  # git gc --auto's gc.autoPackLimit
 MAX_EXTRA_SHALLOW = 50  # shallow lines beyond the branch heads
 MAX_LOOSE = 6700  # git gc --auto's gc.auto, estimated from objects/17 as git does
+RETRY_AFTER_S = 3600  # after a failed upkeep (a corrupt or huge mirror): not every run
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,11 @@ def mirror_upkeep(mirror: Mirror, *, force: bool = False) -> bool:
     holds a lock), or when git failed (logged: the run has ended already).
     """
     path = mirror.path
+    failed = path.with_suffix(".upkeep-failed")
     try:
         if not (path / "HEAD").exists() or not (force or upkeep_due(path)):
+            return False
+        if not force and _recent(failed):
             return False
         with upkeep_locked(path) as fds:
             if fds is None:
@@ -108,12 +115,13 @@ def mirror_upkeep(mirror: Mirror, *, force: bool = False) -> bool:
             started = time.monotonic()
             _rewrite(mirror, fds)
             after = signals(path)
-    except (GitError, OSError) as exc:
-        detail = getattr(exc, "detail", "") or str(exc)
-        logger.warning("mirror upkeep of %s failed: %s", path.name, detail)
-        return False
-    except Exception:  # never into the run: it has ended already
-        logger.exception("mirror upkeep of %s failed", path.name)
+        failed.unlink(missing_ok=True)
+    except Exception as exc:  # never into the run: it has ended already
+        detail = getattr(exc, "detail", "") or repr(exc)
+        unexpected = not isinstance(exc, GitError | OSError)
+        logger.warning("mirror upkeep of %s failed: %s", path.name, detail, exc_info=unexpected)
+        with contextlib.suppress(OSError):
+            failed.touch()  # tried again after RETRY_AFTER_S, not after every run
         return False
     logger.info(
         "mirror upkeep of %s: packs %d -> %d, shallow lines %d -> %d, in %.2f s",
@@ -121,6 +129,13 @@ def mirror_upkeep(mirror: Mirror, *, force: bool = False) -> bool:
         time.monotonic() - started,
     )  # fmt: skip
     return True
+
+
+def _recent(marker: Path) -> bool:
+    try:
+        return time.time() - marker.stat().st_mtime < RETRY_AFTER_S
+    except OSError:
+        return False
 
 
 def _rewrite(mirror: Mirror, fds: tuple[int, int]) -> None:

@@ -172,6 +172,15 @@ def test_low_signals_start_nothing(served, monkeypatch):
         assert upkeep_due(mirror.path)
     monkeypatch.setattr("gates.mirror_upkeep.MAX_EXTRA_SHALLOW", 50)
     assert not upkeep_due(mirror.path)
+    # Loose objects, estimated from one folder as git does: 27 there, ~6,900 in all.
+    folder = mirror.path / "objects" / "17"
+    folder.mkdir()
+    for n in range(27):
+        (folder / f"{n:038x}").write_bytes(b"")
+    assert signals(mirror.path).loose_estimate == 27 * 256 and upkeep_due(mirror.path)
+    for file in folder.iterdir():
+        file.unlink()
+    assert not upkeep_due(mirror.path)
     monkeypatch.setattr("gates.mirror_upkeep.MAX_PACKS", 3)
     assert signals(mirror.path).packs == 8 and upkeep_due(mirror.path)
     assert mirror_upkeep(mirror)

@@ -3,7 +3,8 @@
 Once a mirror has grown past a limit (lowered here to a few packs), the run
 that notices cleans it after its results and status are written; runs after
 that give the results a cold run gives, a pinned commit that upkeep removed is
-fetched again, and a git failing during upkeep is only logged.
+fetched again, and a git failing during upkeep is only logged (and not tried
+again after every run).
 """
 
 from __future__ import annotations
@@ -94,3 +95,16 @@ def test_a_git_failing_during_upkeep_is_logged_and_the_run_succeeds(
     assert "mirror upkeep of" in caplog.text and "failed" in caplog.text
     assert "bad object" in caplog.text
     assert signals(mirror.path).packs == packs + 1  # left as it was, nothing deleted
+    # Not tried again after every run: only once RETRY_AFTER_S has passed.
+    assert mirror.path.with_suffix(".upkeep-failed").exists()
+    caplog.clear()
+    commit(repo, {"NOTES.md": "more notes\n"}, "more")
+    with caplog.at_level(logging.WARNING, logger="gates.mirror_upkeep"):
+        assert execute(queue(project)).status == "succeeded"
+    assert "mirror upkeep of" not in caplog.text
+    monkeypatch.setattr("gates.mirror_upkeep.RETRY_AFTER_S", 0)
+    (mirror.path / "refs" / "tags" / "broken").unlink()  # repaired
+    commit(repo, {"NOTES.md": "repaired\n"}, "repaired")
+    assert execute(queue(project)).status == "succeeded"
+    assert signals(mirror.path).packs == 1
+    assert not mirror.path.with_suffix(".upkeep-failed").exists()
