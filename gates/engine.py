@@ -33,6 +33,7 @@ from .checks.config import CONFIG_PATH, ConfigError, config_parse
 from .evidence import project_evidence_update
 from .git import GitError, Mirror, RepoSnapshot
 from .listing import listing_save
+from .mirror_upkeep import mirror_upkeep
 from .models import CheckResult, CheckRun, CheckRunStatus
 from .run_lifecycle import (
     BUSY,
@@ -247,9 +248,18 @@ def _run_one(check, context: CheckContext) -> CheckOutput:
         )
 
 
+def _mirror(project: Project) -> Mirror:
+    return Mirror(f"project-{project.pk}", project.repository_url)
+
+
 def _execute(run: CheckRun, worker: str, heartbeat: _Heartbeat) -> None:
+    mirror = _mirror(run.project)
+    with mirror.reading():  # from the first look at a (pinned) commit to the last read
+        _fetch_and_check(run, worker, heartbeat, mirror)
+
+
+def _fetch_and_check(run: CheckRun, worker: str, heartbeat: _Heartbeat, mirror: Mirror) -> None:
     project = run.project
-    mirror = Mirror(f"project-{project.pk}", project.repository_url)
     branch = run.ref or project.default_branch
     prepared = Preparation(mirror)  # reads the fact store while git fetches
     if run.commit_sha:
@@ -395,4 +405,8 @@ def _claim_and_execute(run_id: int, worker: str) -> str:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)
         RUNNING_HERE.discard(run.pk)
+    # Only now, results and status written: clean the mirror if it has grown (it logs
+    # its own failures; a URL refused or the project unreadable means nothing to do).
+    with contextlib.suppress(GitError, *DATABASE_ERRORS):
+        mirror_upkeep(_mirror(run.project))
     return "done"

@@ -22,7 +22,9 @@ as the size of exactly the oversized blobs. Over ``git://`` the fetch speaks
 protocol version 0, whose ref advertisement needs no request: one round trip
 fewer than version 2 (on a loopback ``git daemon``, 0.05 s instead of 0.10 s,
 docs/performance.md); http(s) keeps version 2, which lets the server send only
-the wanted refs.
+the wanted refs. Every fetch adds a pack and a ``shallow`` line; after a run,
+``gates.mirror_upkeep`` rewrites a grown mirror to what its branch heads need,
+never while a run reads it (``Mirror.reading``, held by ``with snapshot:``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from .blob_reader import BlobReader
 from .gitcli import GitError, GitLimits, run_git
 from .listing import listing_patch
 from .mirror_files import bare_init, branch_heads, fetched_commit
-from .mirror_lock import mirror_locked
+from .mirror_lock import mirror_locked, mirror_reading
 from .observed import note_all_content, note_blob, note_blobs, note_listing
 from .tree_entries import ChangedPaths, TreeEntry
 
@@ -100,6 +102,11 @@ class Mirror:
         self.listing_path = mirror_root() / f"{key}.listing"  # see gates.listing
         self.home = str(mirror_root() / ".home")
         Path(self.home).mkdir(exist_ok=True)
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Hold off upkeep (``gates.mirror_upkeep``) while a run reads the mirror; wait
+        for one at work (two git commands, each within the time-out)."""
+        return mirror_reading(self.path, wait_s=2 * self.limits.timeout_s + 30)
 
     def _git(self, args: list[str], **kwargs) -> bytes:
         kwargs.setdefault("timeout_s", self.limits.timeout_s)
@@ -280,6 +287,7 @@ class RepoSnapshot:
         self._entries: dict[str, TreeEntry] | None = None
         self._reader = BlobReader(mirror.path, mirror.home, mirror.limits.timeout_s)
         self._base: tuple[list, ChangedPaths] | None = None
+        self._held = contextlib.ExitStack()
 
     def patch_listing(self, rows: list | None, changed: ChangedPaths | None) -> None:
         """List the tree by applying ``changed`` to ``rows``, the listing of the commit
@@ -288,13 +296,16 @@ class RepoSnapshot:
             self._base = (rows, changed)
 
     def __enter__(self) -> RepoSnapshot:
-        """Read every blob through one ``cat-file --batch`` until the block ends."""
+        """Read every blob through one ``cat-file --batch`` until the block ends, with
+        the mirror's upkeep held off (``Mirror.reading``)."""
+        self._held.enter_context(self.mirror.reading())
         self._reader.persistent = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._reader.persistent = False
         self._reader.close()
+        self._held.close()
 
     def entries(self) -> dict[str, TreeEntry]:
         """Every entry of the tree (files, symlinks, submodules), by path; capped in count."""
