@@ -131,8 +131,8 @@ class FactStore:
         Returns the bytes the store takes on disk.
         """
         memos = {"checks": self.checks_used, "states": self.states_used, "commit": commit}
-        added, dropped = self._difference(current)
         if self._stored is not None:
+            added, dropped = self._difference(current)
             written = journal_write(path, self._stored, added, dropped, memos, max_bytes)
             if written is not None:
                 return written
