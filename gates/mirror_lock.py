@@ -70,28 +70,19 @@ def mirror_reading(path: Path, *, wait_s: float) -> Iterator[None]:
 def upkeep_locked(path: Path) -> Iterator[tuple[int, int] | None]:
     """Both locks, exclusive, without waiting: yields their descriptors (to hand down
     to git), or None when a fetch or a reader holds one (upkeep then skips)."""
-    with (
-        open(path.with_suffix(".lock"), "w") as fetching,
-        open(path.with_suffix(".readers"), "w") as reading,
-    ):
-        try:
-            fcntl.flock(fetching, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield None
-            return
-        try:
+    with contextlib.ExitStack() as held:
+        descriptors = []
+        for suffix in (".lock", ".readers"):  # the fetch lock first, as fetches take it
+            handle = held.enter_context(open(path.with_suffix(suffix), "w"))
             try:
-                fcntl.flock(reading, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 yield None
                 return
-            try:
-                stale_locks_remove(path)
-                yield fetching.fileno(), reading.fileno()
-            finally:
-                fcntl.flock(reading, fcntl.LOCK_UN)
-        finally:
-            fcntl.flock(fetching, fcntl.LOCK_UN)
+            held.callback(fcntl.flock, handle, fcntl.LOCK_UN)
+            descriptors.append(handle.fileno())
+        stale_locks_remove(path)
+        yield descriptors[0], descriptors[1]
 
 
 def _flock(handle: IO[str], mode: int, wait_s: float, holder: str) -> None:
