@@ -73,8 +73,9 @@ def interface_docs(ctx: CheckContext) -> CheckOutput:
             count=len(schemas),
         )
     readme = locate(ctx, "readme", README_NAMES)
+    too_short = False
     if readme.path:
-        heading, _ = outline(ctx.text(readme.path) or "").find(USAGE_HEADING, min_words=5)
+        heading, too_short = outline(ctx.text(readme.path) or "").find(USAGE_HEADING, min_words=5)
         if heading:
             return passed(
                 f"{readme.path} documents the interface under '{heading.title}'.",
@@ -83,8 +84,9 @@ def interface_docs(ctx: CheckContext) -> CheckOutput:
                 heading=heading.title,
                 line=heading.line,
             )
+    short = f" {readme.path} has a usage section, but with fewer than 5 words." if too_short else ""
     return failed(
-        "The project's interface is not documented.",
+        f"The project's interface is not documented.{short}",
         "Add docs/interface.md describing inputs, outputs and errors (or an openapi.yaml, "
         "or a '## Usage' section in the README with an example call).",
         looked_for=["docs/interface.md", "docs/api.md", "INTERFACE.md", "openapi.yaml", "README"],

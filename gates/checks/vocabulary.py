@@ -99,8 +99,7 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "rationale",
         "purpose",
         "why",
-        "dataset summary",
-        "dataset description",
+        "dataset summary",  # not "dataset description": in HF cards that is the links block
     ),
     "Composition": (
         "composition",
@@ -138,7 +137,6 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "annotations",
         "annotation process",
         "annotators",
-        "normalization",
         "processing",
         "data collection and processing",
     ),
@@ -241,7 +239,7 @@ def match_sections(
     titles = {h.line - 1 for h in doc.headings} | {
         h.line for h in doc.headings if h.start == h.line + 1
     }
-    for heading in doc.headings:
+    for heading in doc.sections():
         matched = vocabulary.sections_of(heading.title)
         if not matched:
             continue

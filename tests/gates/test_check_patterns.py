@@ -306,6 +306,42 @@ def test_datasheet_hugging_face_dataset_card(run_check):
     assert sections["Maintenance"]["heading"] == "Dataset Curators"
 
 
+def test_hf_card_blocks_that_every_card_has_do_not_stand_in_for_sections(run_check):
+    """ "Dataset Description" (the links block) is not Motivation, and "Initial Data
+    Collection and Normalization" (under Source Data) is not labelling: with Curation
+    Rationale and Annotations left as placeholders, both are reported missing."""
+    placeholder = "[More Information Needed]"
+    text = (
+        "# Dataset Card for ticket-intents\n\n## Dataset Description\n\n"
+        "- **Homepage:** https://example.org/tickets\n- **Point of Contact:** data team\n\n"
+        + card("Dataset Structure", "Licensing Information", "Dataset Curators", "Direct Use")
+        + f"## Dataset Creation\n\n### Curation Rationale\n\n{placeholder}\n\n"
+        "### Source Data\n\n#### Initial Data Collection and Normalization\n\n"
+        "Exported from the ticket system in 2024 and lower-cased.\n\n"
+        f"### Annotations\n\n#### Annotation process\n\n{placeholder}\n\n"
+        f"#### Who are the annotators?\n\n{placeholder}\n"
+    )
+    out = run_check("datasheet", {"data/README.md": text})
+    assert out.outcome == WARN, out.message
+    assert "Motivation (empty)" in out.message
+    assert "Preprocessing/cleaning/labeling (empty)" in out.message
+    assert out.evidence["sections"]["Collection process"]["heading"] == "Source Data"
+
+
+def test_a_card_title_is_not_one_of_its_sections(run_check):
+    """A model card titled with a word of the vocabulary ("bias") still needs the
+    section: the title's body is the whole card."""
+    text = (
+        "# Model Card for bias-detector\n\n## Model Details\n\nA small classifier.\n\n"
+        "## Uses\n\nFlagging biased wording in job adverts.\n\n"
+        "## Training Details\n\nFine-tuned on 20k annotated adverts.\n\n"
+        "## Evaluation\n\nF1 0.81 on the held-out split.\n"
+    )
+    out = run_check("model_card", {"README.md": HF_FRONT + text})
+    assert out.outcome != PASS
+    assert "Ethical considerations" in out.message
+
+
 def test_datasheet_names_what_each_candidate_lacks(run_check):
     files = {
         "data/README.md": card("Composition", "Collection process"),

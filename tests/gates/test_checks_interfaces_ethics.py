@@ -44,6 +44,32 @@ def test_interface_docs_fail(run_check):
 
 
 @pytest.mark.parametrize(
+    "title", ["gemini-api-eval", "sentiment-api", "Brain-computer interface decoding"]
+)
+def test_a_readme_title_is_not_a_usage_section(run_check, title):
+    about = "Evaluation scripts for a language model on three public benchmarks, with plots."
+    readme = f"# {title}\n\n{about}\n"
+    out = run_check("interface_docs", {"README.md": readme, "run.py": "print(1)\n"})
+    assert out.outcome == FAIL, out.message
+    # with sections below the title, still only a usage section counts
+    readme += "\n## Install\n\npip install -r requirements.txt and then some more words\n"
+    assert run_check("interface_docs", {"README.md": readme}).outcome == FAIL
+    # a README whose sections are all level-1 headings keeps every one of them
+    readme = f"# {title}\n\n{about}\n\n# Usage\n\n{WORDS}\n"
+    out = run_check("interface_docs", {"README.md": readme})
+    assert (out.outcome, out.evidence["heading"]) == (PASS, "Usage")
+
+
+def test_a_usage_section_too_short_is_named(run_check):
+    out = run_check("interface_docs", {"README.md": "# X\n\n## Usage\n\nSee docs.\n"})
+    assert out.outcome == FAIL
+    assert out.message == (
+        "The project's interface is not documented. README.md has a usage section, "
+        "but with fewer than 5 words."
+    )
+
+
+@pytest.mark.parametrize(
     "files,kind",
     [
         ({"swagger.json": "{}"}, "api_spec"),
