@@ -137,7 +137,10 @@ def experiment_records(ctx: CheckContext) -> CheckOutput:
         )
     paths = [p for kind in found for p in found[kind]]
     return passed(
-        f"Experiment records found: {', '.join(f'{len(v)} {k}' for k, v in found.items())}.",
+        # Files, not runs: one MLflow run is a folder of several files.
+        "Experiment records found: "
+        + ", ".join(f"{kind} ({plural(len(v), 'file')})" for kind, v in found.items())
+        + ".",
         kinds=list(found),
         paths=capped(paths),
         count=len(paths),

@@ -38,9 +38,22 @@ def test_experiment_records_caps_evidence(run_check):
     files = {f"configs/run{n:02}.yaml": "x: 1\n" for n in range(30)}
     out = run_check("experiment_records", files)
     assert out.outcome == PASS
-    assert out.message == "Experiment records found: 30 config files."
+    assert out.message == "Experiment records found: config files (30 files)."
     assert len(out.evidence["paths"]) == 20
     assert out.evidence["count"] == 30
+
+
+def test_experiment_records_count_files_of_each_kind(run_check):
+    """One MLflow run is a folder of files: the message counts files, not runs."""
+    run = "mlruns/0/5f1c"
+    files = {f"{run}/meta.yaml": "run_id: 5f1c\n", f"{run}/params/lr": "0.1\n",
+             f"{run}/metrics/acc": "1 0.9 0\n", "mlruns/0/meta.yaml": "name: Default\n",
+             "dvc.yaml": "stages: {}\n", "params.yaml": "lr: 0.1\n"}  # fmt: skip
+    out = run_check("experiment_records", files)
+    assert out.message == (
+        "Experiment records found: DVC pipelines (1 file), MLflow runs (4 files), "
+        "parameter files (1 file)."
+    )
 
 
 def test_experiment_records_fail(run_check):
