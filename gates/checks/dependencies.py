@@ -152,6 +152,8 @@ def conda_review(text: str) -> tuple[int, list[tuple[int, str]]]:
             continue
         if pip_indent is not None and indent > pip_indent:
             verdict = _requirement_pinned(spec)
+        elif spec == "pip":  # the installer of the pip: list, not a package the code uses
+            pip_indent, verdict = None, None
         else:
             pip_indent = None
             verdict = bool(CONDA_PINNED.match(spec)) and "*" not in spec.split("=", 1)[1]

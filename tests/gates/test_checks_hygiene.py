@@ -177,6 +177,13 @@ def test_pinned_dependencies_conda_environment(run_check):
     ]
     pinned = CONDA.replace("  - pandas\n", "").replace("    - rich\n", "")
     assert run_check("pinned_dependencies", {"environment.yml": pinned}).outcome == PASS
+    # The bare "- pip" nearly every such file lists installs the pip: list; not a package.
+    with_pip = pinned.replace("  - pip:\n", "  - pip\n  - pip:\n")
+    assert run_check("pinned_dependencies", {"environment.yml": with_pip}).outcome == PASS
+    assert (
+        run_check("pinned_dependencies", {"environment.yml": with_pip + "  - scipy\n"}).outcome
+        == FAIL
+    )
 
 
 def test_pinned_dependencies_pyproject(run_check):
