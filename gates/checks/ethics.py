@@ -24,7 +24,7 @@ Accepted answer formats, mixed freely inside the section:
    "N/A" with a reason is an answer.
 
 The check passes when the section has at least one question and every
-question is answered; unanswered ones are listed with their line numbers.
+question is answered; unanswered ones are listed with their line and text.
 """
 
 from __future__ import annotations
@@ -183,10 +183,17 @@ def _checklist(ctx: CheckContext, *, part: str, pattern: re.Pattern[str]) -> Che
         )
     if unanswered:
         lines = ", ".join(str(n) for n in capped(unanswered, 10))
+        first = _question_text(doc.lines[unanswered[0] - 1])
+        where = (
+            f"line {lines}: {first}" if len(unanswered) == 1 else f"lines {lines}; first: {first}"
+        )
+        evidence["unanswered_questions"] = [
+            {"line": n, "question": _question_text(doc.lines[n - 1])} for n in capped(unanswered)
+        ]
         return failed(
             f"{plural(len(unanswered), 'question')} of the {part} ethics checklist "
             f"{'is' if len(unanswered) == 1 else 'are'} unanswered in {found.path} "
-            f"(line {lines}).",
+            f"({where}).",
             f"Answer each question in '{section.title}' of {found.path}: tick '- [ ]' items "
             "once addressed, or write the answer under the question.",
             **evidence,
@@ -208,3 +215,15 @@ def ethics_checklist_pre(ctx: CheckContext) -> CheckOutput:
 def ethics_checklist_post(ctx: CheckContext) -> CheckOutput:
     """Every post-development question of the AI-ethics checklist is answered."""
     return _checklist(ctx, part="post-development", pattern=POST)
+
+
+QUESTION_MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s*)?|#{1,6}\s+|\d+[.)]\s+)?")
+
+
+def _question_text(line: str, limit: int = 100) -> str:
+    """A question's line as the researcher wrote it, without list, box or heading
+    markup and emphasis, quoted and shortened to ``limit`` characters."""
+    text = QUESTION_MARKUP.sub("", line, count=1).replace("**", "").replace("__", "").strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "\u2026"
+    return f'"{text}"'

@@ -147,9 +147,14 @@ def test_ethics_post_fail_lists_lines(run_check):
     assert out.outcome == FAIL
     assert out.message == (
         "2 questions of the post-development ethics checklist are unanswered in "
-        "docs/ethics-checklist.md (line 18, 20)."
+        'docs/ethics-checklist.md (lines 18, 20; first: "Is there a channel for users to '
+        'contest decisions?").'
     )
     assert out.evidence["unanswered_lines"] == [18, 20]
+    assert [q["question"] for q in out.evidence["unanswered_questions"]] == [
+        '"Is there a channel for users to contest decisions?"',
+        '"Who monitors fairness metrics in production?"',
+    ]
     assert out.evidence["answered"] == 1
     assert "tick '- [ ]' items" in out.fix
 
@@ -170,6 +175,7 @@ def test_ethics_unanswered_question_followed_by_heading(run_check):
     out = run_check("ethics_checklist_pre", {"ETHICS.md": text})
     assert out.outcome == FAIL
     assert out.evidence["unanswered_lines"] == [3]
+    assert out.message.endswith('(line 3: "Is the data fair?").')
     assert out.evidence["answered"] == 1
 
 
