@@ -13,7 +13,9 @@ import re
 
 from ..observed import note_all_content
 from .base import CheckContext, CheckOutput, failed, passed, warned
-from .common import capped, check, plural
+from .cards import front_matter
+from .common import capped, check, locate, plural
+from .documents import README_NAMES
 
 # --- licence --------------------------------------------------------------------------
 
@@ -51,6 +53,18 @@ def licence_name(text: str) -> str | None:
     return None
 
 
+FRONT_MATTER_LICENCE = re.compile(r"^licen[cs]e:\s*[\"']?([\w.+-]+)", re.I | re.M)
+
+
+def _declared_licence(ctx: CheckContext) -> tuple[str, str] | None:
+    """(README path, licence id) when a model or dataset card's front matter names one."""
+    readme = locate(ctx, "readme", README_NAMES)
+    if readme.path is None:
+        return None
+    found = FRONT_MATTER_LICENCE.search(front_matter(ctx.text(readme.path) or ""))
+    return (readme.path, found.group(1)) if found else None
+
+
 @check("licence", "Licence", level=3)
 def licence(ctx: CheckContext) -> CheckOutput:
     """A licence file at the root says under which terms the code may be used."""
@@ -59,11 +73,19 @@ def licence(ctx: CheckContext) -> CheckOutput:
         key=lambda p: (len(p), p),
     )
     if not paths:
+        declared = _declared_licence(ctx)
+        seen = (
+            f" {declared[0]}'s front matter says 'license: {declared[1]}', which names a "
+            "licence but is not its text."
+            if declared
+            else ""
+        )
         return failed(
-            "The repository has no licence file.",
+            f"The repository has no licence file.{seen}",
             "Add a LICENSE file at the root with the licence your organisation chose "
             "(e.g. the text of Apache-2.0 or MIT, or your proprietary terms).",
             looked_for=["LICENSE", "LICENCE", "COPYING", "LICENSE.md", "LICENSE.txt"],
+            **({"front_matter_licence": declared[1]} if declared else {}),
         )
     texts = {p: ctx.text(p) for p in paths}
     filled = [p for p in paths if texts[p] and texts[p].strip()]

@@ -62,6 +62,21 @@ def test_licence_fail(run_check):
     assert out.fix == "Put the full licence text in LICENSE."
 
 
+def test_a_card_licence_in_front_matter_is_named_but_does_not_count(run_check):
+    readme = "---\nlanguage: en\nlicense: apache-2.0\ntags:\n- text-classification\n---\n# m\n"
+    out = run_check("licence", {"README.md": readme})
+    assert out.outcome == FAIL
+    assert out.message == (
+        "The repository has no licence file. README.md's front matter says "
+        "'license: apache-2.0', which names a licence but is not its text."
+    )
+    assert out.evidence["front_matter_licence"] == "apache-2.0"
+    body_only = "# m\n\nlicense: mit\n"  # not front matter: not mentioned
+    assert run_check("licence", {"README.md": body_only}).message == (
+        "The repository has no licence file."
+    )
+
+
 def test_licence_over_fetch_cap_warns(run_check):
     out = run_check("licence", {"LICENSE": MIT * 40}, max_blob_bytes=1000)
     assert out.outcome == WARN
