@@ -30,6 +30,7 @@ never while a run reads it (``Mirror.reading``, held by ``with snapshot:``).
 from __future__ import annotations
 
 import contextlib
+import shlex
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -47,7 +48,7 @@ from projects.repo_urls import (
 
 from . import git_messages
 from .blob_reader import BlobReader
-from .gitcli import GitError, GitLimits, run_git
+from .gitcli import SSH_COMMAND, GitError, GitLimits, run_git
 from .listing import listing_patch
 from .mirror_files import bare_init, branch_heads, fetched_commit
 from .mirror_lock import mirror_locked, mirror_reading
@@ -62,17 +63,22 @@ def mirror_root() -> Path:
 
 
 def _pinned_resolve(url: str) -> tuple[str, ...]:
-    """Validate the host again at fetch time and pin https/http to the checked address."""
+    """Validate the host again at fetch time and pin the connection to the checked
+    address: curl's resolve list for http(s); for ssh, ``HostName`` set to the
+    address with ``HostKeyAlias`` keeping the host key checked under the host's
+    name. (``git://`` is validated but not pinned: git resolves the name itself.)"""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        if parts.scheme not in ("file",) and parts.hostname:
-            validate_host(parts.hostname, parts.port or DEFAULT_PORTS.get(parts.scheme, 443))
+    if parts.scheme == "file" or not parts.hostname:
         return ()
-    port = parts.port or DEFAULT_PORTS[parts.scheme]
-    addresses = validate_host(parts.hostname, port)
-    address = addresses[0]
-    literal = f"[{address}]" if ":" in address else address
-    return (f"http.curloptResolve={parts.hostname}:{port}:{literal}",)
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme, 443)
+    address = validate_host(parts.hostname, port)[0]
+    if parts.scheme in ("http", "https"):
+        literal = f"[{address}]" if ":" in address else address
+        return (f"http.curloptResolve={parts.hostname}:{port}:{literal}",)
+    if parts.scheme == "ssh":
+        pinned = f"-o HostName={shlex.quote(address)} -o HostKeyAlias={shlex.quote(parts.hostname)}"
+        return (f"core.sshCommand={SSH_COMMAND} {pinned}",)
+    return ()
 
 
 def _checked_pins(url: str) -> tuple[str, ...]:

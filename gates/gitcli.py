@@ -76,7 +76,12 @@ class GitLimits:
         )
 
 
+# Never prompts, never accepts an unknown host key. ``gates.git`` appends the
+# address the host was validated at (``-o HostName=``) for each ssh fetch.
+SSH_COMMAND = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"
+
 HARDENING = (
+    f"core.sshCommand={SSH_COMMAND}",
     "core.hooksPath=/dev/null",
     "core.symlinks=false",
     "core.fsmonitor=false",
@@ -117,7 +122,6 @@ def git_env(home: str) -> dict[str, str]:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_ASKPASS": "/bin/false",
         "SSH_ASKPASS": "/bin/false",
-        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes",
         "GIT_LFS_SKIP_SMUDGE": "1",
         "GIT_PROTOCOL_FROM_USER": "0",
         "GIT_ALLOW_PROTOCOL": ":".join(

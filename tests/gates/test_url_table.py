@@ -10,6 +10,7 @@ end failed without touching the network.
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -197,6 +198,31 @@ def test_fetch_connects_to_the_address_it_validated(strict, resolver, tmp_path):
         mirror = Mirror("m", f"http://models.example:{http.port}/model.git")
         assert len(mirror.fetch("main")) == 40  # git connected to the pinned address
         assert http.requests
+
+
+def test_ssh_connects_to_the_address_it_validated(strict, resolver, tmp_path, monkeypatch):
+    """git runs our ssh with the checked address as ``HostName`` and the name as
+    ``HostKeyAlias``: ssh never resolves the name again, and checks the host key
+    recorded for the name. A stand-in ``ssh`` on the PATH records what it was given."""
+    bin_dir, seen = tmp_path / "bin", tmp_path / "ssh-args"
+    bin_dir.mkdir()
+    fake = bin_dir / "ssh"
+    fake.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}\n'
+        'echo "ssh: connect to host models.example port 22: Connection refused" >&2\nexit 255\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    strict.MLTRL_GIT_ALLOWED_HOSTS = ["models.example"]
+    resolver["models.example"] = "127.0.0.1"  # only our resolver knows this name
+    with pytest.raises(GitError) as caught:
+        Mirror("m", "ssh://git@models.example/org/model.git").fetch("main")
+    assert caught.value.kind == "network"
+    args = seen.read_text().splitlines()
+    options = [args[i + 1] for i, arg in enumerate(args) if arg == "-o"]
+    assert options[:2] == ["BatchMode=yes", "StrictHostKeyChecking=yes"]
+    assert "HostName=127.0.0.1" in options and "HostKeyAlias=models.example" in options
+    assert "git@models.example" in args  # git still names the host; ssh connects to HostName
 
 
 def test_dns_rebinding_after_saving_is_refused_at_fetch(strict, git_calls, resolver, org):
