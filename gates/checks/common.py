@@ -1,9 +1,10 @@
 """Helpers the catalog's checks share: registration, finding documents, reading outlines.
 
-- ``check`` registers a repository check and makes its output storable: file
-  names that are not UTF-8 (git paths are decoded with ``surrogateescape``)
-  are shown with U+FFFD, and the message is cut to the 500 characters a
-  ``CheckResult`` holds.
+- ``check`` registers a repository check and makes its output storable: in
+  file names that are not UTF-8 (git paths are decoded with ``surrogateescape``)
+  each undecodable byte is shown escaped (``caf\\xe9.md``: two such names never
+  look alike, and the byte can be found), and the message is cut to the 500
+  characters a ``CheckResult`` holds.
 - ``locate`` finds a document: the ``[paths]`` entry of ``.mltrl.toml`` when
   set (then only that path counts), else the first conventional name present,
   compared case-insensitively.
@@ -48,8 +49,8 @@ def suffix(path: str) -> str:
 
 
 def shown(text: str) -> str:
-    """``text`` safe to store and display: undecodable bytes become U+FFFD."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """``text`` safe to store and display: each undecodable byte becomes ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _clean(value: Any) -> Any:

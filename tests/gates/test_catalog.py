@@ -97,6 +97,8 @@ def test_non_utf8_file_names_do_not_crash(repo_factory):
         b"configs/r\xe9sum\xe9.yaml": "lr: 1\n",
         b"docs/LICEN\xc7E": "MIT License\n",
         b"requirements-\xe9.txt": "numpy>=1\n",
+        b"k\xe8.py": 'API_TOKEN = "Zq8x1Wm4Rt7Yp2Lk"\n',
+        b"k\xe9.py": 'API_TOKEN = "Zq8x1Wm4Rt7Yp2Lk"\n',
         "README.md": "# x\n",
     }
     outputs = _run_all(repo_factory(files))
@@ -104,14 +106,19 @@ def test_non_utf8_file_names_do_not_crash(repo_factory):
         _storable(out)
     assert outputs["tests_present"].outcome == CheckOutcome.PASS
     assert outputs["tests_present"].evidence["files"] == [
-        {"path": "tests/test_\ufffd.py", "tests": 1}
+        {"path": "tests/test_\\xe9.py", "tests": 1}
     ]
     secret = outputs["no_secrets"]
     assert secret.outcome == CheckOutcome.FAIL
-    assert secret.evidence["findings"][0]["path"] == "src/mod\ufffd.py"
-    assert "src/mod\ufffd.py:1" in secret.message
+    # each undecodable byte escaped: two names that differ in one never look alike
+    assert [f["path"] for f in secret.evidence["findings"]] == [
+        "k\\xe8.py",
+        "k\\xe9.py",
+        "src/mod\\xff.py",
+    ]
+    assert "k\\xe8.py:1" in secret.message
     assert (
-        outputs["pinned_dependencies"].evidence["unpinned"][0]["path"] == "requirements-\ufffd.txt"
+        outputs["pinned_dependencies"].evidence["unpinned"][0]["path"] == "requirements-\\xe9.txt"
     )
 
 
