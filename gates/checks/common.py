@@ -165,28 +165,30 @@ class Outline:
     def words(self, heading: Heading) -> int:
         return len(WORD.findall(self.body(heading)))
 
-    def sections(self) -> list[Heading]:
+    def sections(self, bare_name: Callable[[str], bool] | None = None) -> list[Heading]:
         """The headings that may name a section, in the order to look at them.
 
         The document's title is not a section: its words name the project or the
         document ("# sentiment-api", "# Model Card for bias-detector") and its body
-        is the whole document. So a first heading at level 1 is left out when it is
-        the only one at that level (the title), and looked at last otherwise (it may
-        be a title or the first of sections that are all level-1 headings, such as
-        "# Motivation", "# Composition").
+        is the whole document. So a first heading at level 1 is looked at last, and
+        when it is the only one at that level (the title) only if ``bare_name``
+        says the title is nothing but a section's name ("# Usage" over usage text).
+        Documents whose sections are all level-1 headings ("# Motivation",
+        "# Composition") keep every one.
         """
         headings = self.headings
         if not headings or headings[0].level != 1:
             return headings
-        if all(h.level > 1 for h in headings[1:]):
-            return headings[1:]
-        return [*headings[1:], headings[0]]
+        title, rest = headings[0], headings[1:]
+        if any(h.level == 1 for h in rest) or (bare_name and bare_name(title.title)):
+            return [*rest, title]
+        return rest
 
     def find(self, pattern: re.Pattern[str], *, min_words: int = 1) -> tuple[Heading | None, bool]:
         """The first section (``sections``) whose title matches ``pattern`` and whose
         body has ``min_words``; (None, True) if only emptier ones match."""
         empty = False
-        for heading in self.sections():
+        for heading in self.sections(lambda title: not WORD.findall(pattern.sub(" ", title))):
             if pattern.search(heading.title):
                 if self.words(heading) >= min_words:
                     return heading, False

@@ -99,6 +99,9 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "rationale",
         "purpose",
         "why",
+        "for what purpose",
+        "who created",
+        "funded",
         "dataset summary",  # not "dataset description": in HF cards that is the links block
     ),
     "Composition": (
@@ -113,6 +116,9 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "schema",
         "contents",
         "statistics",
+        "instance",
+        "recommended data splits",
+        "missing information",
     ),
     "Collection process": (
         "collection process",
@@ -126,6 +132,11 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "data collection and processing",
         "source language producers",
         "source data producers",
+        "acquired",
+        "collect",
+        "collected",
+        "sampling strategy",
+        "timeframe",
     ),
     "Preprocessing/cleaning/labeling": (
         "preprocessing",
@@ -139,6 +150,7 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "annotators",
         "processing",
         "data collection and processing",
+        "raw data",
     ),
     "Uses": (
         "uses",
@@ -150,6 +162,8 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "supported tasks and leaderboards",
         "applications",
         "considerations for using the data",
+        "used for",
+        "be used",
     ),
     "Distribution": (
         "distribution",
@@ -163,6 +177,8 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "sharing",
         "terms of use",
         "dataset sources",
+        "distributed",
+        "copyright",
     ),
     "Maintenance": (
         "maintenance",
@@ -171,6 +187,11 @@ DATASHEET_VOCABULARY: dict[str, tuple[str, ...]] = {
         "dataset curators",
         "curators",
         "updates",
+        "maintaining",
+        "hosting",
+        "updated",
+        "contacted",
+        "erratum",
         "versioning",
         "changelog",
         "contact",
@@ -218,6 +239,13 @@ class Vocabulary:
                 text = text.replace(needle, " | ")  # a matched phrase is used up
         return found
 
+    def names_only(self, title: str) -> bool:
+        """True when ``title`` is nothing but section names ("Motivation")."""
+        text = normalise(title)
+        for alias, _sections in self.aliases():
+            text = text.replace(f" {alias} ", " ")
+        return not text.strip()
+
 
 def has_content(doc: Outline, heading: Heading, titles: set[int]) -> bool:
     """The section says something: words that are not a sub-heading, an HTML
@@ -239,7 +267,7 @@ def match_sections(
     titles = {h.line - 1 for h in doc.headings} | {
         h.line for h in doc.headings if h.start == h.line + 1
     }
-    for heading in doc.sections():
+    for heading in doc.sections(vocabulary.names_only):
         matched = vocabulary.sections_of(heading.title)
         if not matched:
             continue

@@ -328,6 +328,39 @@ def test_hf_card_blocks_that_every_card_has_do_not_stand_in_for_sections(run_che
     assert out.evidence["sections"]["Collection process"]["heading"] == "Source Data"
 
 
+GEBRU_QUESTIONS = {  # one question of each section of Datasheets for Datasets, as headings
+    "Motivation": "For what purpose was the dataset created?",
+    "Composition": "What data does each instance consist of?",
+    "Collection process": "How was the data associated with each instance acquired?",
+    "Preprocessing/cleaning/labeling": "Was any preprocessing/cleaning/labeling of the data done?",
+    "Uses": "Has the dataset been used for any tasks already?",
+    "Distribution": "How will the dataset be distributed?",
+    "Maintenance": "Who will be supporting/hosting/maintaining the dataset?",
+}
+
+
+def test_a_datasheet_with_gebrus_questions_as_headings(run_check):
+    text = "# Datasheet: support tickets\n\n" + "".join(
+        f"### {question}\n\nAnswered here with real words for this dataset.\n\n"
+        for question in GEBRU_QUESTIONS.values()
+    )
+    out = run_check("datasheet", {"DATASHEET.md": text})
+    assert out.outcome == PASS, out.message
+    assert {name: found["heading"] for name, found in out.evidence["sections"].items()} == (
+        GEBRU_QUESTIONS
+    )
+
+
+def test_a_title_that_is_only_a_section_name_is_that_section(run_check):
+    text = "# Motivation\n\nBuilt to study churn in the first year.\n\n" + card(
+        "Composition", "Collection process", "Preprocessing", "Uses", "Distribution",
+        "Maintenance",
+    )  # fmt: skip
+    out = run_check("datasheet", {"DATASHEET.md": text})
+    assert out.outcome == PASS, out.message
+    assert out.evidence["sections"]["Motivation"]["heading"] == "Motivation"
+
+
 def test_a_card_title_is_not_one_of_its_sections(run_check):
     """A model card titled with a word of the vocabulary ("bias") still needs the
     section: the title's body is the whole card."""

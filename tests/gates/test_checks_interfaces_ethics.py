@@ -60,6 +60,12 @@ def test_a_readme_title_is_not_a_usage_section(run_check, title):
     assert (out.outcome, out.evidence["heading"]) == (PASS, "Usage")
 
 
+def test_a_title_that_is_only_a_usage_heading_is_a_usage_section(run_check):
+    readme = f"# Usage\n\n{WORDS}\n"
+    out = run_check("interface_docs", {"README.md": readme})
+    assert (out.outcome, out.evidence["heading"]) == (PASS, "Usage")
+
+
 def test_a_usage_section_too_short_is_named(run_check):
     out = run_check("interface_docs", {"README.md": "# X\n\n## Usage\n\nSee docs.\n"})
     assert out.outcome == FAIL
