@@ -160,9 +160,14 @@ def explain(
 
 def _branch_hint(branches: Callable[[], list[str]] | None) -> str:
     try:
-        names = branches() if branches else []
+        names = branches() if branches else None
     except Exception:  # a listing is a courtesy; the error stands without it
-        names = []
+        names = None
+    if names == []:  # listed, and there is none
+        return (
+            "The repository has no branches yet (nothing has been pushed to it): push a "
+            "first commit, then run the checks again."
+        )
     if not names:
         return "Set the project's branch to one that exists."
     shown = ", ".join(names[:MAX_BRANCHES_SHOWN])

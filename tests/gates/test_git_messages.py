@@ -80,6 +80,22 @@ def test_wrong_branch_few_branches_all_named(root):
     )
 
 
+@pytest.mark.parametrize("transport", ["file", "http"])
+def test_an_empty_repository_says_so(root, transport):
+    repo = root / "empty.git"
+    git(root, "init", "--quiet", "--bare", str(repo))
+    git(repo, "config", "http.receivepack", "false")
+    with GitHttpServer(root) as http:
+        url = f"file://{repo}" if transport == "file" else http.url("empty.git")
+        with pytest.raises(GitError) as caught:
+            fetch(url)
+    assert caught.value.kind == "ref_not_found"
+    assert caught.value.message == (
+        f"The branch 'main' does not exist in {url}. The repository has no branches yet "
+        "(nothing has been pushed to it): push a first commit, then run the checks again."
+    )
+
+
 def test_transfer_cut_part_way_is_not_could_not_be_reached(root):
     # Incompressible content, so the pack is large and the cut lands inside it.
     make_repo(root, {"weights.txt": os.urandom(1_500_000).hex()}, name="big.git", bare=True)
