@@ -61,6 +61,9 @@ INTEGRATION_MARK = re.compile(
 )
 
 
+TEST_NOTEBOOK = re.compile(r"(^|/)tests?/(.+/)?[^/]+\.ipynb$", re.I)
+
+
 def find_test_files(ctx: CheckContext) -> dict[str, str]:
     """Test file path -> language, vendored folders excluded (once per run)."""
 
@@ -125,7 +128,16 @@ def tests_present(ctx: CheckContext) -> CheckOutput:
             f"{plural(total, 'test function')} in {plural(len(counts), 'test file')}.", **evidence
         )
     if not files:
+        notebooks = [p for p in ctx.find(TEST_NOTEBOOK) if not VENDORED.search(p)]
         message = "The repository has no test files."
+        if notebooks:
+            message += (
+                f" {plural(len(notebooks), 'notebook')} in a tests folder "
+                f"({notebooks[0]}{', ...' if len(notebooks) > 1 else ''}) "
+                f"{'is' if len(notebooks) == 1 else 'are'} not collected as tests: test runners "
+                "do not run notebooks."
+            )
+            evidence["test_notebooks"] = capped(notebooks)
     elif not total:
         message = f"{plural(len(files), 'test file')} found, but no test functions in them."
     else:

@@ -242,7 +242,11 @@ def pinned_dependencies(ctx: CheckContext) -> CheckOutput:
         )
     if total:
         return passed(
-            f"All {plural(total, 'requirement')} in {', '.join(capped(readers, 3))} are pinned.",
+            (
+                f"All {plural(total, 'requirement')} in {', '.join(capped(readers, 3))} are pinned."
+                if total > 1
+                else f"The 1 requirement in {', '.join(capped(readers, 3))} is pinned."
+            ),
             **evidence,
         )
     if readers:

@@ -71,7 +71,7 @@ EXPERIMENT_KINDS: tuple[RecordKind, ...] = (
         ("wandb/run-*/", "wandb/offline-run-*/"),
     ),
     RecordKind(
-        "TensorBoard runs",
+        "TensorBoard or Lightning runs",
         re.compile(
             r"(^|/)(events\.out\.tfevents\.[^/]+|lightning_logs/version_[^/]+/hparams\.yaml)$",
             re.I,

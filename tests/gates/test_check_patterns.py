@@ -91,8 +91,8 @@ def test_readme_abstract_section_states_the_purpose(run_check):
         ("wandb/run-20240101_120000-abc123/files/config.yaml", "Weights & Biases runs"),
         ("wandb/offline-run-20240101_120000-abc123/files/wandb-summary.json",
          "Weights & Biases runs"),
-        ("runs/exp1/events.out.tfevents.1700000000.host.1.0", "TensorBoard runs"),
-        ("lightning_logs/version_3/hparams.yaml", "TensorBoard runs"),
+        ("runs/exp1/events.out.tfevents.1700000000.host.1.0", "TensorBoard or Lightning runs"),
+        ("lightning_logs/version_3/hparams.yaml", "TensorBoard or Lightning runs"),
         ("checkpoints/run1/trainer_state.json", "Hugging Face Trainer records"),
     ],
 )  # fmt: skip

@@ -131,6 +131,19 @@ def test_tests_present_no_tests(run_check):
     assert out.message == "1 test file found, but no test functions in them."
 
 
+def test_tests_present_names_notebooks_in_a_tests_folder(run_check):
+    cell = '{"cells": [{"cell_type": "code", "source": ["def test_shape():\\n", "    pass"]}]}'
+    files = {"tests/test_model.ipynb": cell, "tests/test_data.ipynb": cell}
+    out = run_check("tests_present", files)
+    assert out.outcome == FAIL
+    assert out.message == (
+        "The repository has no test files. 2 notebooks in a tests folder "
+        "(tests/test_data.ipynb, ...) are not collected as tests: test runners do not run "
+        "notebooks."
+    )
+    assert out.evidence["test_notebooks"] == ["tests/test_data.ipynb", "tests/test_model.ipynb"]
+
+
 # --- integration_tests ----------------------------------------------------------------
 
 

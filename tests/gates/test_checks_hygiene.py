@@ -62,6 +62,11 @@ def test_licence_fail(run_check):
     assert out.fix == "Put the full licence text in LICENSE."
 
 
+def test_one_pinned_requirement_is_said_in_the_singular(run_check):
+    out = run_check("pinned_dependencies", {"requirements.txt": "torch==2.2.0\n"})
+    assert out.message == "The 1 requirement in requirements.txt is pinned."
+
+
 def test_a_card_licence_in_front_matter_is_named_but_does_not_count(run_check):
     readme = "---\nlanguage: en\nlicense: apache-2.0\ntags:\n- text-classification\n---\n# m\n"
     out = run_check("licence", {"README.md": readme})
