@@ -19,6 +19,7 @@ In this order:
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tomllib
 
@@ -102,6 +103,24 @@ def _logical_lines(text: str):
         parts = []
     if parts:
         yield start, " ".join(parts)
+
+
+INCLUDE = re.compile(r"^(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
+
+
+def missing_includes(path: str, text: str, present: set[str]) -> list[tuple[int, str]]:
+    """(line, target) of each ``-r``/``-c`` file a requirements file names that is not
+    in the repository (pip resolves it beside the including file): pip would fail."""
+    missing = []
+    folder = posixpath.dirname(path)
+    for number, raw in _logical_lines(text):
+        include = INCLUDE.match(COMMENT.sub("", raw).strip())
+        if include is None or "://" in include.group(1):
+            continue
+        target = posixpath.normpath(posixpath.join(folder, include.group(1)))
+        if target not in present:
+            missing.append((number, include.group(1)))
+    return missing
 
 
 def requirements_review(text: str) -> tuple[int, list[tuple[int, str]]]:
@@ -210,6 +229,8 @@ def pinned_dependencies(ctx: CheckContext) -> CheckOutput:
         or names[p] == "pyproject.toml"
     )
     total, unpinned, readers, pyprojects = 0, [], [], []
+    dangling: list[tuple[str, int, str]] = []  # (file, line, included file not there)
+    present = set(ctx.files())
     for path, text in ctx.snapshot.iter_texts(declared):
         if names[path] == "pyproject.toml":
             review = pyproject_review(text)
@@ -221,6 +242,9 @@ def pinned_dependencies(ctx: CheckContext) -> CheckOutput:
             review = conda_review(text)
         else:
             review = requirements_review(text)
+            dangling.extend(
+                (path, n, target) for n, target in missing_includes(path, text, present)
+            )
         readers.append(path)
         total += review[0]
         unpinned.extend(
@@ -228,6 +252,15 @@ def pinned_dependencies(ctx: CheckContext) -> CheckOutput:
             for n, r in review[1]
         )
     evidence = {"declaration_files": capped(readers), "requirements": total}
+    if dangling:
+        path, line, target = dangling[0]
+        return failed(
+            f"{path} includes {target} (line {line}), which is not in the repository: "
+            "'pip install -r' would fail.",
+            f"Commit {target} next to {path}, or remove the include.",
+            **evidence,
+            missing_includes=capped({"path": p, "line": n, "includes": t} for p, n, t in dangling),
+        )
     if unpinned:
         shown_lines = ", ".join(f"{u['path']}:{u['line']}" for u in unpinned[:5])
         return failed(

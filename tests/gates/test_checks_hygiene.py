@@ -62,6 +62,25 @@ def test_licence_fail(run_check):
     assert out.fix == "Put the full licence text in LICENSE."
 
 
+def test_an_included_requirements_file_that_is_missing_fails(run_check):
+    dev = (
+        "-r base.txt\n--constraint=../constraints.txt\n-r https://x.example/r.txt\npytest==8.0.0\n"
+    )
+    files = {"requirements/dev.txt": dev, "requirements/base.txt": "numpy==1.26.4\n",
+             "constraints.txt": "numpy==1.26.4\n"}  # fmt: skip
+    assert run_check("pinned_dependencies", files).outcome == PASS  # both found beside dev.txt
+    del files["requirements/base.txt"]
+    out = run_check("pinned_dependencies", files)
+    assert out.outcome == FAIL
+    assert out.message == (
+        "requirements/dev.txt includes base.txt (line 1), which is not in the repository: "
+        "'pip install -r' would fail."
+    )
+    assert out.evidence["missing_includes"] == [
+        {"path": "requirements/dev.txt", "line": 1, "includes": "base.txt"}
+    ]
+
+
 def test_one_pinned_requirement_is_said_in_the_singular(run_check):
     out = run_check("pinned_dependencies", {"requirements.txt": "torch==2.2.0\n"})
     assert out.message == "The 1 requirement in requirements.txt is pinned."
@@ -133,8 +152,9 @@ wheel @ https://files.example.org/wheel-1.0-py3-none-any.whl
 def test_pinned_dependencies_requirements_all_pinned(run_check):
     out = run_check(
         "pinned_dependencies",
-        {"requirements.txt": PINNED, "requirements/dev.txt": "pytest==8.0.0\n"},
-    )
+        {"requirements.txt": PINNED, "requirements/dev.txt": "pytest==8.0.0\n",
+         "base.txt": "numpy==1.26.4\n"},  # what PINNED's "-r base.txt" names
+    )  # fmt: skip
     assert out.outcome == PASS
     assert out.evidence["requirements"] == 7
     assert out.message == (
