@@ -123,6 +123,8 @@ def test_the_oversized_scan_looks_only_at_changed_paths_when_it_can(repo_factory
     warm_store = FactStore.load(tmp_path / "facts.json")
     context = CheckContext(snapshot, config_parse(snapshot.read_text(CONFIG_PATH)), warm_store)
     context.changes = snapshot.mirror.changed_paths(base.sha, snapshot.sha)
+    # Built for its effect: it gives the store this run's environment digest, without
+    # which previous_state() offers no stored state (as when the engine runs the check).
     CheckMemo(warm_store, snapshot.entries(), snapshot.read_text(CONFIG_PATH), context.changes)
     with observing() as seen:
         output = REGISTRY["no_oversized_files"].run(context)
